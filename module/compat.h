@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Force-included into every tcpterm object (see Kbuild): all differences
+ * between supported kernels live here, so the .c files carry no version
+ * tests.
+ */
+#ifndef _TCPTERM_COMPAT_H
+#define _TCPTERM_COMPAT_H
+
+#include <linux/version.h>
+
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "tcpterm supports Linux 6.1 and newer"
+#endif
+
+#include <linux/ftrace.h>
+
+/*
+ * struct ftrace_regs is opaque from 6.13 (and late 6.12.y); every
+ * supported kernel has ftrace_get_regs(), which is all the hooks use.
+ */
+static inline struct pt_regs *tcpterm_ftrace_regs(struct ftrace_regs *fregs)
+{
+	return ftrace_get_regs(fregs);
+}
+
+#endif /* _TCPTERM_COMPAT_H */

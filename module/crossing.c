@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Crossing FINs.
+ *
+ * TCP's close handshake is symmetric, so when both ends half-close at the
+ * same moment neither learns that the other still expected an answer:
+ * each reads a clean EOF.  On the wire the crossing is exact: we sent a
+ * FIN, and the peer's FIN arrived before the peer acknowledged ours.  In
+ * Linux that is the move FIN_WAIT1 -> CLOSING, made only by tcp_fin(),
+ * seen here through the inet_sock_set_state tracepoint.
+ *
+ * Linux enters FIN_WAIT1 when the FIN is queued, not when it is sent.  A
+ * FIN still waiting behind unsent data (snd_nxt short of write_seq) has
+ * crossed nothing: the peer's FIN came first and ours will acknowledge
+ * it.  A FIN that arrives together with the ACK of ours goes FIN_WAIT1 ->
+ * FIN_WAIT2 -> TIME_WAIT and is not a crossing either.
+ *
+ * The related loss: a segment with new data that arrives in FIN_WAIT1,
+ * after our FIN went out, and does not acknowledge it.  The peer wrote it
+ * before it could know we had stopped sending; any answer it expects can
+ * never come.  Counted as late data.
+ *
+ * Every TCP socket is watched while the module is loaded (per netns
+ * counters and netlink events); sockets that opted in also get the flag
+ * and time in TCPTERM_INFO, and with TCPTERM_CROSSING_ERROR the EOF they
+ * would read becomes an error.
+ */
+#include <linux/errno.h>
+#include <linux/ktime.h>
+#include <linux/socket.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include <linux/tcpterm.h>
+
+#include "crossing.h"
+#include "netlink.h"
+#include "policy.h"
+#include "sock.h"
+
+/*
+ * The errno a crossing turns into.  EPROTO: the termination handshake
+ * did not give the guarantee the application relies on.  No stock TCP
+ * read returns it, so it cannot be mistaken for ECONNRESET (the peer
+ * aborted) or EPIPE (we wrote after shutdown).
+ */
+static const int tcpterm_crossing_errno = EPROTO;
+
+static bool tcpterm_fin_sent(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return READ_ONCE(tp->snd_nxt) == READ_ONCE(tp->write_seq);
+}
+
+static void tcpterm_flag(struct sock *sk, u32 flag)
+{
+	struct tcpterm_sock *ts;
+	bool report = false;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts) {
+		spin_lock(&ts->lock);
+		ts->flags |= flag;
+		if (flag == TCPTERM_F_CROSSED) {
+			ts->crossed_time_ns = ktime_get_ns();
+			report = ts->crossing_error;
+		}
+		spin_unlock(&ts->lock);
+	}
+	rcu_read_unlock();
+
+	if (report && !sock_flag(sk, SOCK_DEAD)) {
+		WRITE_ONCE(sk->sk_err, tcpterm_crossing_errno);
+		sk_error_report(sk);
+		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_CROSSING_ERRORS, 1);
+	}
+}
+
+/* inet_sock_set_state tracepoint; the socket is locked. */
+void tcpterm_crossing_state(const struct sock *csk, int oldstate, int newstate)
+{
+	struct sock *sk = (struct sock *)csk;
+
+	if (newstate != TCP_CLOSING || oldstate != TCP_FIN_WAIT1 ||
+	    sk->sk_protocol != IPPROTO_TCP || !tcpterm_fin_sent(sk))
+		return;
+
+	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_CROSSINGS, 1);
+	tcpterm_event(sk, TCPTERM_EV_CROSSING, TCPTERM_RST_NONE);
+	tcpterm_flag(sk, TCPTERM_F_CROSSED);
+}
+
+/* Every segment for an established-or-later socket (ftrace callback). */
+void tcpterm_crossing_rcv(const struct sock *csk, const struct sk_buff *skb)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	struct sock *sk = (struct sock *)csk;
+
+	if (sk->sk_state != TCP_FIN_WAIT1 || !tcpterm_fin_sent(sk))
+		return;
+	if ((cb->tcp_flags & TCPHDR_ACK) &&
+	    !before(cb->ack_seq, tcp_sk(sk)->write_seq))
+		return;
+	if (!tcpterm_new_data(sk, skb))
+		return;
+
+	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_LATE_DATA, 1);
+	tcpterm_event(sk, TCPTERM_EV_LATE_DATA, TCPTERM_RST_NONE);
+	tcpterm_flag(sk, TCPTERM_F_LATE_DATA);
+}
+
+/*
+ * ftrace callback of tcp_recvmsg: would this read return EOF although a
+ * crossing error is pending?  Stock tcp_recvmsg() tests SOCK_DONE before
+ * sk_err, so without this the error would only show in poll() and
+ * SO_ERROR.  Nothing can be queued after the peer's FIN, so "no unread
+ * data" stays true until the read runs.
+ */
+bool tcpterm_crossing_recv_error_pending(struct sock *sk, int flags)
+{
+	struct tcpterm_sock *ts;
+	bool pending = false;
+
+	if (!tcpterm_sock_any() || (flags & MSG_ERRQUEUE))
+		return false;
+	if (!READ_ONCE(sk->sk_err) || !sock_flag(sk, SOCK_DONE) ||
+	    tcpterm_unread(sk))
+		return false;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts)
+		pending = READ_ONCE(ts->crossing_error) &&
+			  (READ_ONCE(ts->flags) & TCPTERM_F_CROSSED);
+	rcu_read_unlock();
+	return pending;
+}
+
+/* Redirect target of tcp_recvmsg for the reads chosen above. */
+int tcpterm_crossing_recv_error(struct sock *sk, int flags)
+{
+	if (flags & MSG_PEEK)
+		return -READ_ONCE(sk->sk_err);
+	return sock_error(sk);
+}

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * tcpterm: per-socket TCP termination policies, and a report to the
+ * application of how its connection really ended.
+ *
+ * The model.  A TCP connection ends either with a FIN in each direction
+ * or with an RST (RFC 9293 3.6).  Stock Linux chooses between them by
+ * fixed rules; tcpterm lets each socket choose a policy
+ * (uapi/linux/tcpterm.h) and watches every connection for the one ending
+ * TCP cannot make reliable: two FINs that cross.
+ *
+ * Layout: hooks.c attaches to the stack (ftrace by symbol name and one
+ * tracepoint; no patched kernel), sock.c keeps per-socket state outside
+ * struct sock, policy.c implements the policies and the socket option,
+ * crossing.c detects crossings, netlink.c keeps per-netns counters and
+ * sends events.  Version differences live in compat.h.
+ */
+#include <linux/module.h>
+
+#include "hooks.h"
+#include "netlink.h"
+#include "policy.h"
+#include "sock.h"
+
+static int __init tcpterm_init(void)
+{
+	int err;
+
+	err = tcpterm_sock_init();
+	if (err)
+		return err;
+	err = tcpterm_netlink_init();
+	if (err)
+		goto err_sock;
+	err = tcpterm_policy_init();
+	if (err)
+		goto err_netlink;
+	err = tcpterm_hooks_init();
+	if (err)
+		goto err_policy;
+
+	pr_info("loaded\n");
+	return 0;
+
+err_policy:
+	tcpterm_policy_exit();
+err_netlink:
+	tcpterm_netlink_exit();
+err_sock:
+	tcpterm_sock_exit();
+	return err;
+}
+
+static void __exit tcpterm_exit(void)
+{
+	tcpterm_hooks_exit();
+	tcpterm_policy_exit();
+	tcpterm_netlink_exit();
+	tcpterm_sock_exit();
+	pr_info("unloaded\n");
+}
+
+module_init(tcpterm_init);
+module_exit(tcpterm_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Per-socket TCP termination policies");
+MODULE_AUTHOR("The tcpterm developers");
+MODULE_VERSION("0.1");

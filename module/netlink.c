@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What tcpterm tells operators: per network namespace counters, shown in
+ * /proc/net/tcpterm and by TCPTERM_CMD_GET_STATS, and a generic netlink
+ * multicast event for each crossing, late segment and policy RST,
+ * delivered in the namespace of the socket concerned.
+ */
+#include <linux/ipv6.h>
+#include <linux/percpu.h>
+#include <linux/proc_fs.h>
+#include <linux/seq_file.h>
+#include <net/genetlink.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+#include <net/sock.h>
+
+#include "netlink.h"
+
+struct tcpterm_stats {
+	u64 val[__TCPTERM_STAT_MAX];
+};
+
+struct tcpterm_net {
+	struct tcpterm_stats __percpu *stats;
+};
+
+static unsigned int tcpterm_net_id __read_mostly;
+
+static const char * const tcpterm_stat_names[__TCPTERM_STAT_MAX] = {
+	[TCPTERM_STAT_POLICY_RSTS]	= "PolicyRsts",
+	[TCPTERM_STAT_BYTES_DISCARDED]	= "BytesDiscarded",
+	[TCPTERM_STAT_CROSSINGS]	= "Crossings",
+	[TCPTERM_STAT_LATE_DATA]	= "LateData",
+	[TCPTERM_STAT_CROSSING_ERRORS]	= "CrossingErrors",
+};
+
+static struct tcpterm_net *tcpterm_pernet(const struct net *net)
+{
+	return net_generic(net, tcpterm_net_id);
+}
+
+void tcpterm_stat_add(const struct net *net, enum tcpterm_stat stat, u64 n)
+{
+	this_cpu_add(tcpterm_pernet(net)->stats->val[stat], n);
+}
+
+static void tcpterm_stats_sum(const struct net *net, u64 *sum)
+{
+	struct tcpterm_net *tn = tcpterm_pernet(net);
+	int cpu, i;
+
+	memset(sum, 0, sizeof(u64) * __TCPTERM_STAT_MAX);
+	for_each_possible_cpu(cpu) {
+		const struct tcpterm_stats *s = per_cpu_ptr(tn->stats, cpu);
+
+		for (i = 1; i < __TCPTERM_STAT_MAX; i++)
+			sum[i] += READ_ONCE(s->val[i]);
+	}
+}
+
+static int tcpterm_proc_show(struct seq_file *seq, void *v)
+{
+	u64 sum[__TCPTERM_STAT_MAX];
+	int i;
+
+	tcpterm_stats_sum(seq_file_single_net(seq), sum);
+	for (i = 1; i < __TCPTERM_STAT_MAX; i++)
+		seq_printf(seq, "%s %llu\n", tcpterm_stat_names[i], sum[i]);
+	return 0;
+}
+
+static int __net_init tcpterm_net_init(struct net *net)
+{
+	struct tcpterm_net *tn = tcpterm_pernet(net);
+
+	tn->stats = alloc_percpu(struct tcpterm_stats);
+	if (!tn->stats)
+		return -ENOMEM;
+	if (!proc_create_net_single("tcpterm", 0444, net->proc_net,
+				    tcpterm_proc_show, NULL)) {
+		free_percpu(tn->stats);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void __net_exit tcpterm_net_exit(struct net *net)
+{
+	remove_proc_entry("tcpterm", net->proc_net);
+	free_percpu(tcpterm_pernet(net)->stats);
+}
+
+static struct pernet_operations tcpterm_net_ops = {
+	.init	= tcpterm_net_init,
+	.exit	= tcpterm_net_exit,
+	.id	= &tcpterm_net_id,
+	.size	= sizeof(struct tcpterm_net),
+};
+
+static const struct nla_policy tcpterm_nl_policy[TCPTERM_A_MAX + 1] = {
+	[TCPTERM_A_KIND]	= { .type = NLA_U8 },
+	[TCPTERM_A_FAMILY]	= { .type = NLA_U8 },
+	[TCPTERM_A_SADDR]	= { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[TCPTERM_A_DADDR]	= { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
+	[TCPTERM_A_SPORT]	= { .type = NLA_U16 },
+	[TCPTERM_A_DPORT]	= { .type = NLA_U16 },
+	[TCPTERM_A_NETNS_INO]	= { .type = NLA_U32 },
+	[TCPTERM_A_REASON]	= { .type = NLA_U8 },
+	[TCPTERM_A_STATS]	= { .type = NLA_NESTED },
+};
+
+static const struct genl_multicast_group tcpterm_mcgrps[] = {
+	{ .name = TCPTERM_GENL_MCGRP_EVENTS },
+};
+
+static int tcpterm_nl_get_stats(struct sk_buff *skb, struct genl_info *info);
+
+static const struct genl_small_ops tcpterm_nl_ops[] = {
+	{
+		.cmd	= TCPTERM_CMD_GET_STATS,
+		.doit	= tcpterm_nl_get_stats,
+	},
+};
+
+static struct genl_family tcpterm_family __ro_after_init = {
+	.name		= TCPTERM_GENL_NAME,
+	.version	= TCPTERM_GENL_VERSION,
+	.maxattr	= TCPTERM_A_MAX,
+	.policy		= tcpterm_nl_policy,
+	.netnsok	= true,
+	.module		= THIS_MODULE,
+	.small_ops	= tcpterm_nl_ops,
+	.n_small_ops	= ARRAY_SIZE(tcpterm_nl_ops),
+	.mcgrps		= tcpterm_mcgrps,
+	.n_mcgrps	= ARRAY_SIZE(tcpterm_mcgrps),
+};
+
+static int tcpterm_nl_put_stats(struct sk_buff *skb, const struct net *net)
+{
+	u64 sum[__TCPTERM_STAT_MAX];
+	struct nlattr *nest;
+	int i;
+
+	tcpterm_stats_sum(net, sum);
+	nest = nla_nest_start(skb, TCPTERM_A_STATS);
+	if (!nest)
+		return -EMSGSIZE;
+	for (i = 1; i < __TCPTERM_STAT_MAX; i++) {
+		if (nla_put_u64_64bit(skb, i, sum[i], TCPTERM_A_PAD)) {
+			nla_nest_cancel(skb, nest);
+			return -EMSGSIZE;
+		}
+	}
+	nla_nest_end(skb, nest);
+	return 0;
+}
+
+static int tcpterm_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
+{
+	struct sk_buff *msg;
+	void *hdr;
+
+	msg = genlmsg_new(NLMSG_DEFAULT_SIZE, GFP_KERNEL);
+	if (!msg)
+		return -ENOMEM;
+	hdr = genlmsg_put_reply(msg, info, &tcpterm_family, 0,
+				TCPTERM_CMD_GET_STATS);
+	if (!hdr || tcpterm_nl_put_stats(msg, genl_info_net(info))) {
+		nlmsg_free(msg);
+		return -EMSGSIZE;
+	}
+	genlmsg_end(msg, hdr);
+	return genlmsg_reply(msg, info);
+}
+
+static int tcpterm_nl_put_addrs(struct sk_buff *skb, const struct sock *sk)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+	u8 family = AF_INET;
+
+#if IS_ENABLED(CONFIG_IPV6)
+	if (sk->sk_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		family = AF_INET6;
+		if (nla_put_in6_addr(skb, TCPTERM_A_SADDR,
+				     &sk->sk_v6_rcv_saddr) ||
+		    nla_put_in6_addr(skb, TCPTERM_A_DADDR, &sk->sk_v6_daddr))
+			return -EMSGSIZE;
+	}
+#endif
+	if (family == AF_INET &&
+	    (nla_put_in_addr(skb, TCPTERM_A_SADDR, inet->inet_rcv_saddr) ||
+	     nla_put_in_addr(skb, TCPTERM_A_DADDR, inet->inet_daddr)))
+		return -EMSGSIZE;
+
+	if (nla_put_u8(skb, TCPTERM_A_FAMILY, family) ||
+	    nla_put_u16(skb, TCPTERM_A_SPORT, ntohs(inet->inet_sport)) ||
+	    nla_put_u16(skb, TCPTERM_A_DPORT, ntohs(inet->inet_dport)))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/* Any context, the socket locked or not: never sleeps. */
+void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
+		   enum tcpterm_rst_reason reason)
+{
+	struct net *net = sock_net(sk);
+	struct sk_buff *skb;
+	void *hdr;
+
+	if (!genl_has_listeners(&tcpterm_family, net, 0))
+		return;
+	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!skb)
+		return;
+	hdr = genlmsg_put(skb, 0, 0, &tcpterm_family, 0, TCPTERM_CMD_EVENT);
+	if (!hdr ||
+	    nla_put_u8(skb, TCPTERM_A_KIND, kind) ||
+	    nla_put_u32(skb, TCPTERM_A_NETNS_INO, net->ns.inum) ||
+	    (reason && nla_put_u8(skb, TCPTERM_A_REASON, reason)) ||
+	    tcpterm_nl_put_addrs(skb, sk)) {
+		nlmsg_free(skb);
+		return;
+	}
+	genlmsg_end(skb, hdr);
+	genlmsg_multicast_netns(&tcpterm_family, net, skb, 0, 0, GFP_ATOMIC);
+}
+
+int tcpterm_netlink_init(void)
+{
+	int err;
+
+	err = register_pernet_subsys(&tcpterm_net_ops);
+	if (err)
+		return err;
+	err = genl_register_family(&tcpterm_family);
+	if (err)
+		unregister_pernet_subsys(&tcpterm_net_ops);
+	return err;
+}
+
+void tcpterm_netlink_exit(void)
+{
+	genl_unregister_family(&tcpterm_family);
+	unregister_pernet_subsys(&tcpterm_net_ops);
+}

@@ -1,0 +1,420 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Termination policies and the SOL_TCPTERM option interface.
+ *
+ * RFC 1122 4.2.2.13 lets a host implement a "half-duplex" close: an
+ * application that closed its read side cannot read any more, and input
+ * pending at that moment, or arriving later, SHOULD be answered with RST
+ * so the peer learns that data was lost.
+ *
+ * Stock Linux does this for close(): __tcp_close() resets when unread
+ * data is tossed, and an orphan in FIN_WAIT1/2 resets on new data.  It
+ * does not do it for shutdown(SHUT_RD): the socket stays ESTABLISHED (or
+ * CLOSE_WAIT), input is still acknowledged and queued, and read() still
+ * returns it.  TCPTERM_POLICY_HALF_DUPLEX closes that gap:
+ *
+ *   shutdown(SHUT_RD or SHUT_RDWR) succeeds
+ *        |
+ *        +-- input pending?  tcp_abort(ECONNABORTED): RST now, the local
+ *        |                   socket fails with ECONNABORTED
+ *        +-- none pending    stays open; the first segment with new data
+ *                            is dropped unacknowledged and the same abort
+ *                            runs from a workqueue (tcp_abort() takes the
+ *                            socket lock, the receive path is softirq)
+ *
+ * close() keeps the stock behaviour, which already is half-duplex; the
+ * policy only accounts for it.  With nothing pending and nothing arriving
+ * the connection ends with the usual FIN exchange.
+ */
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/workqueue.h>
+#include <net/mptcp.h>
+#include <net/sock.h>
+#include <net/tcp.h>
+#include <linux/tcpterm.h>
+
+#include "netlink.h"
+#include "policy.h"
+#include "sock.h"
+
+/* The errno a socket reset by its own policy reports to its owner. */
+static const int tcpterm_abort_errno = ECONNABORTED;
+
+static struct workqueue_struct *tcpterm_wq;
+
+struct tcpterm_abort_work {
+	struct work_struct	work;
+	struct sock		*sk;
+};
+
+static u8 tcpterm_policy_of(const struct sock *sk)
+{
+	struct tcpterm_sock *ts;
+	u8 policy = TCPTERM_POLICY_DEFAULT;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts)
+		policy = READ_ONCE(ts->policy);
+	rcu_read_unlock();
+	return policy;
+}
+
+/* In-order input not yet read; the peer's FIN is not data. */
+u32 tcpterm_unread(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 unread = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+
+	if (unread && sock_flag(sk, SOCK_DONE))
+		unread--;
+	return unread;
+}
+
+static void tcpterm_note_discard(struct sock *sk, struct tcpterm_sock *ts,
+				 u32 bytes)
+{
+	if (!bytes)
+		return;
+	spin_lock_bh(&ts->lock);
+	ts->bytes_discarded += bytes;
+	spin_unlock_bh(&ts->lock);
+	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_BYTES_DISCARDED, bytes);
+}
+
+static void tcpterm_note_rst(struct sock *sk, struct tcpterm_sock *ts,
+			     enum tcpterm_rst_reason reason)
+{
+	spin_lock_bh(&ts->lock);
+	ts->flags |= TCPTERM_F_RST_SENT;
+	ts->rst_reason = reason;
+	ts->rst_time_ns = ktime_get_ns();
+	spin_unlock_bh(&ts->lock);
+	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_POLICY_RSTS, 1);
+	tcpterm_event(sk, TCPTERM_EV_POLICY_RST, reason);
+}
+
+/* States in which tcp_abort() sends an RST (tcp_need_reset() in tcp.c). */
+static const int tcpterm_rst_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+				      TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+				      TCPF_SYN_RECV;
+
+/* Process context, socket not locked. */
+static void tcpterm_abort(struct sock *sk, enum tcpterm_rst_reason reason)
+{
+	struct tcpterm_sock *ts;
+
+	lock_sock(sk);
+	if (sock_flag(sk, SOCK_DEAD) ||
+	    !((1 << sk->sk_state) & tcpterm_rst_states)) {
+		release_sock(sk);
+		return;
+	}
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts)
+		tcpterm_note_rst(sk, ts, reason);
+	rcu_read_unlock();
+	release_sock(sk);
+	tcp_abort(sk, tcpterm_abort_errno);
+}
+
+bool tcpterm_shutdown_wanted(struct socket *sock, int how)
+{
+	struct sock *sk = sock->sk;
+
+	if (how != SHUT_RD && how != SHUT_RDWR)
+		return false;
+	if (!sk || sk->sk_protocol != IPPROTO_TCP)
+		return false;
+	return tcpterm_policy_of(sk) == TCPTERM_POLICY_HALF_DUPLEX;
+}
+
+/* shutdown(SHUT_RD or SHUT_RDWR) succeeded on a HALF_DUPLEX socket. */
+void tcpterm_read_closed(struct sock *sk)
+{
+	struct tcpterm_sock *ts;
+	u32 unread;
+
+	lock_sock(sk);
+	unread = tcpterm_unread(sk);
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts && unread)
+		tcpterm_note_discard(sk, ts, unread);
+	rcu_read_unlock();
+	release_sock(sk);
+
+	if (unread)
+		tcpterm_abort(sk, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
+}
+
+/* Entry of __tcp_close(), socket locked: account for the stock RST. */
+void tcpterm_on_close(struct sock *sk)
+{
+	struct tcpterm_sock *ts;
+	u32 unread;
+
+	if (!tcpterm_sock_any())
+		return;
+	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE) ||
+	    tcp_sk(sk)->repair)
+		return;
+	unread = tcpterm_unread(sk);
+	if (!unread)
+		return;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts && READ_ONCE(ts->policy) == TCPTERM_POLICY_HALF_DUPLEX) {
+		tcpterm_note_discard(sk, ts, unread);
+		tcpterm_note_rst(sk, ts, TCPTERM_RST_UNREAD_ON_CLOSE);
+	}
+	rcu_read_unlock();
+}
+
+/* Payload of @skb beyond what we acknowledged, within our window. */
+u32 tcpterm_new_data(const struct sock *sk, const struct sk_buff *skb)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 end = cb->end_seq;
+
+	if (cb->tcp_flags & (TCPHDR_RST | TCPHDR_SYN))
+		return 0;
+	if (cb->tcp_flags & TCPHDR_FIN)
+		end--;
+	if (!after(end, tp->rcv_nxt) ||
+	    after(cb->seq, tp->rcv_nxt + tcp_receive_window(tp)))
+		return 0;
+	return end - (after(cb->seq, tp->rcv_nxt) ? cb->seq : tp->rcv_nxt);
+}
+
+/*
+ * ftrace callback of tcp_v4_do_rcv/tcp_v6_do_rcv: is this a segment with
+ * new data for a HALF_DUPLEX socket whose owner closed its read side?
+ * Orphans are left to the stock code, which already resets them.
+ */
+bool tcpterm_rcv_should_reject(struct sock *sk, const struct sk_buff *skb)
+{
+	const int states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+			   TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2;
+
+	if (!tcpterm_sock_any())
+		return false;
+	if (!(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	    sock_flag(sk, SOCK_DEAD) || !((1 << sk->sk_state) & states))
+		return false;
+	if (!tcpterm_new_data(sk, skb))
+		return false;
+	if (tcpterm_policy_of(sk) != TCPTERM_POLICY_HALF_DUPLEX)
+		return false;
+	return !tcp_checksum_complete((struct sk_buff *)skb);
+}
+
+static void tcpterm_abort_workfn(struct work_struct *work)
+{
+	struct tcpterm_abort_work *aw;
+
+	aw = container_of(work, struct tcpterm_abort_work, work);
+	tcpterm_abort(aw->sk, TCPTERM_RST_DATA_AFTER_SHUTDOWN);
+	sock_put(aw->sk);
+	kfree(aw);
+}
+
+static void tcpterm_schedule_abort(struct sock *sk)
+{
+	struct tcpterm_abort_work *aw = kmalloc(sizeof(*aw), GFP_ATOMIC);
+
+	if (!aw)
+		return;
+	INIT_WORK(&aw->work, tcpterm_abort_workfn);
+	sock_hold(sk);
+	aw->sk = sk;
+	queue_work(tcpterm_wq, &aw->work);
+}
+
+/*
+ * Redirect target of tcp_v4_do_rcv/tcp_v6_do_rcv for the segments chosen
+ * above: drop the segment unacknowledged and have the socket reset.  The
+ * first such segment schedules the abort; retransmissions of it while the
+ * abort is pending are dropped without being counted again.
+ */
+void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcpterm_sock *ts;
+	bool first = false;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts) {
+		spin_lock(&ts->lock);
+		first = !ts->abort_pending;
+		ts->abort_pending = true;
+		spin_unlock(&ts->lock);
+		if (first) {
+			tcpterm_note_discard(sk, ts, tcpterm_new_data(sk, skb));
+			tcpterm_schedule_abort(sk);
+		}
+	}
+	rcu_read_unlock();
+	kfree_skb(skb);
+}
+
+/* Entry of tcp_reset(): the peer reset the connection. */
+void tcpterm_on_peer_reset(struct sock *sk)
+{
+	struct tcpterm_sock *ts;
+
+	if (!tcpterm_sock_any() || sk->sk_state == TCP_CLOSE)
+		return;
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts)
+		WRITE_ONCE(ts->peer_rst, true);
+	rcu_read_unlock();
+}
+
+static int tcpterm_set_int(struct sock *sk, int optname, int val)
+{
+	struct tcpterm_sock *ts;
+
+	switch (optname) {
+	case TCPTERM_POLICY:
+		if (val < 0 || val >= __TCPTERM_POLICY_MAX)
+			return -EINVAL;
+		break;
+	case TCPTERM_CROSSING_ERROR:
+		if (val != 0 && val != 1)
+			return -EINVAL;
+		break;
+	}
+
+	lock_sock(sk);
+	ts = tcpterm_sock_get(sk, GFP_KERNEL);
+	if (ts) {
+		if (optname == TCPTERM_POLICY)
+			WRITE_ONCE(ts->policy, val);
+		else
+			WRITE_ONCE(ts->crossing_error, val);
+	}
+	release_sock(sk);
+	return ts ? 0 : -ENOMEM;
+}
+
+int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+		       unsigned int optlen)
+{
+	int val;
+
+	if (sk_is_mptcp(sk))
+		return -EOPNOTSUPP;
+
+	switch (optname) {
+	case TCPTERM_POLICY:
+	case TCPTERM_CROSSING_ERROR:
+		if (optlen != sizeof(val))
+			return -EINVAL;
+		if (copy_from_sockptr(&val, optval, sizeof(val)))
+			return -EFAULT;
+		return tcpterm_set_int(sk, optname, val);
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+static u8 tcpterm_peer_end(const struct sock *sk, bool peer_rst)
+{
+	if (peer_rst)
+		return TCPTERM_PEER_RST;
+	if (sock_flag(sk, SOCK_DONE))
+		return TCPTERM_PEER_FIN;
+	return TCPTERM_PEER_OPEN;
+}
+
+static void tcpterm_fill_info(struct sock *sk, struct tcpterm_info *info)
+{
+	struct tcpterm_sock *ts;
+	bool peer_rst = false;
+
+	memset(info, 0, sizeof(*info));
+	info->tti_version = TCPTERM_INFO_VERSION;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts) {
+		spin_lock_bh(&ts->lock);
+		info->tti_flags = ts->flags | TCPTERM_F_TRACKED;
+		info->tti_policy = ts->policy;
+		info->tti_rst_reason = ts->rst_reason;
+		info->tti_crossing_error = ts->crossing_error;
+		info->tti_bytes_discarded = ts->bytes_discarded;
+		info->tti_rst_time_ns = ts->rst_time_ns;
+		info->tti_crossed_time_ns = ts->crossed_time_ns;
+		peer_rst = ts->peer_rst;
+		spin_unlock_bh(&ts->lock);
+	}
+	rcu_read_unlock();
+	info->tti_peer_end = tcpterm_peer_end(sk, peer_rst);
+}
+
+static int tcpterm_get_int(struct sock *sk, int optname)
+{
+	struct tcpterm_sock *ts;
+	int val = 0;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts)
+		val = optname == TCPTERM_POLICY ? READ_ONCE(ts->policy) :
+						  READ_ONCE(ts->crossing_error);
+	rcu_read_unlock();
+	return val;
+}
+
+int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
+		       int __user *optlen)
+{
+	struct tcpterm_info info;
+	int len, val;
+
+	if (sk_is_mptcp(sk))
+		return -EOPNOTSUPP;
+	if (get_user(len, optlen))
+		return -EFAULT;
+	if (len < 0)
+		return -EINVAL;
+
+	switch (optname) {
+	case TCPTERM_POLICY:
+	case TCPTERM_CROSSING_ERROR:
+		if (len < sizeof(val))
+			return -EINVAL;
+		len = sizeof(val);
+		val = tcpterm_get_int(sk, optname);
+		if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+			return -EFAULT;
+		return 0;
+	case TCPTERM_INFO:
+		tcpterm_fill_info(sk, &info);
+		len = min_t(int, len, sizeof(info));
+		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
+			return -EFAULT;
+		return 0;
+	default:
+		return -ENOPROTOOPT;
+	}
+}
+
+int tcpterm_policy_init(void)
+{
+	tcpterm_wq = alloc_workqueue("tcpterm", WQ_UNBOUND, 0);
+	return tcpterm_wq ? 0 : -ENOMEM;
+}
+
+/* Hooks are gone: finish the aborts already scheduled. */
+void tcpterm_policy_exit(void)
+{
+	destroy_workqueue(tcpterm_wq);
+}

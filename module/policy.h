@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+#ifndef _TCPTERM_POLICY_H
+#define _TCPTERM_POLICY_H
+
+#include <linux/sockptr.h>
+#include <linux/types.h>
+
+struct sk_buff;
+struct sock;
+struct socket;
+
+int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
+		       unsigned int optlen);
+int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
+		       int __user *optlen);
+
+u32 tcpterm_unread(const struct sock *sk);
+u32 tcpterm_new_data(const struct sock *sk, const struct sk_buff *skb);
+
+bool tcpterm_shutdown_wanted(struct socket *sock, int how);
+void tcpterm_read_closed(struct sock *sk);
+void tcpterm_on_close(struct sock *sk);
+bool tcpterm_rcv_should_reject(struct sock *sk, const struct sk_buff *skb);
+void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb);
+void tcpterm_on_peer_reset(struct sock *sk);
+
+int tcpterm_policy_init(void);
+void tcpterm_policy_exit(void);
+
+#endif /* _TCPTERM_POLICY_H */

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Per-socket state.
+ *
+ * tcpterm keeps nothing inside struct sock: sk_user_data belongs to
+ * sockmap and is copied to children, and a ULP would exclude kTLS and
+ * MPTCP.  Instead an rhashtable maps a socket address to a small
+ * struct tcpterm_sock, created on the first SOL_TCPTERM setsockopt or
+ * when a child of a tracked listener is queued for accept().
+ *
+ * Socket addresses are reused, so an entry must die with its socket: the
+ * hook on tcp_v4_destroy_sock (the destructor of IPv4 and IPv6 TCP
+ * sockets) removes it.  Lookups run under RCU from any context; entries
+ * are freed after a grace period.  While the table is empty every hook
+ * returns after one atomic read.
+ */
+#include <linux/atomic.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
+#include <net/sock.h>
+
+#include "sock.h"
+
+static struct rhashtable tcpterm_socks;
+static atomic_t tcpterm_nsocks = ATOMIC_INIT(0);
+
+static const struct rhashtable_params tcpterm_sock_params = {
+	.key_len		= sizeof(struct sock *),
+	.key_offset		= offsetof(struct tcpterm_sock, sk),
+	.head_offset		= offsetof(struct tcpterm_sock, node),
+	.automatic_shrinking	= true,
+};
+
+bool tcpterm_sock_any(void)
+{
+	return atomic_read(&tcpterm_nsocks) != 0;
+}
+
+/* Caller holds rcu_read_lock() or otherwise keeps the socket alive. */
+struct tcpterm_sock *tcpterm_sock_lookup(const struct sock *sk)
+{
+	if (!tcpterm_sock_any())
+		return NULL;
+	return rhashtable_lookup(&tcpterm_socks, &sk, tcpterm_sock_params);
+}
+
+static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
+{
+	struct tcpterm_sock *ts = kzalloc(sizeof(*ts), gfp);
+
+	if (!ts)
+		return NULL;
+	ts->sk = sk;
+	spin_lock_init(&ts->lock);
+	return ts;
+}
+
+/* Find or create the entry of @sk; NULL only when memory is short. */
+struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
+{
+	struct tcpterm_sock *ts, *old;
+
+	rcu_read_lock();
+	ts = rhashtable_lookup(&tcpterm_socks, &sk, tcpterm_sock_params);
+	rcu_read_unlock();
+	if (ts)
+		return ts;
+
+	ts = tcpterm_sock_alloc(sk, gfp);
+	if (!ts)
+		return NULL;
+	old = rhashtable_lookup_get_insert_fast(&tcpterm_socks, &ts->node,
+						tcpterm_sock_params);
+	if (old) {
+		kfree(ts);
+		return IS_ERR(old) ? NULL : old;
+	}
+	atomic_inc(&tcpterm_nsocks);
+	return ts;
+}
+
+/* A child is queued on @listener (softirq): copy what it opted in to. */
+void tcpterm_sock_inherit(struct sock *listener, struct sock *child)
+{
+	struct tcpterm_sock *parent, *ts;
+	u8 policy, crossing_error;
+
+	rcu_read_lock();
+	parent = tcpterm_sock_lookup(listener);
+	if (!parent) {
+		rcu_read_unlock();
+		return;
+	}
+	policy = READ_ONCE(parent->policy);
+	crossing_error = READ_ONCE(parent->crossing_error);
+	rcu_read_unlock();
+
+	ts = tcpterm_sock_get(child, GFP_ATOMIC);
+	if (!ts) {
+		net_warn_ratelimited("no memory, child socket keeps the default policy\n");
+		return;
+	}
+	WRITE_ONCE(ts->policy, policy);
+	WRITE_ONCE(ts->crossing_error, crossing_error);
+}
+
+static void tcpterm_sock_free(struct tcpterm_sock *ts)
+{
+	atomic_dec(&tcpterm_nsocks);
+	kfree_rcu(ts, rcu);
+}
+
+void tcpterm_sock_destroy(struct sock *sk)
+{
+	struct tcpterm_sock *ts;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts && !rhashtable_remove_fast(&tcpterm_socks, &ts->node,
+					  tcpterm_sock_params))
+		tcpterm_sock_free(ts);
+	rcu_read_unlock();
+}
+
+int tcpterm_sock_init(void)
+{
+	return rhashtable_init(&tcpterm_socks, &tcpterm_sock_params);
+}
+
+static void tcpterm_sock_free_one(void *ptr, void *arg)
+{
+	tcpterm_sock_free(ptr);
+}
+
+/* Hooks are gone: nothing looks entries up any more. */
+void tcpterm_sock_exit(void)
+{
+	rhashtable_free_and_destroy(&tcpterm_socks, tcpterm_sock_free_one,
+				    NULL);
+	rcu_barrier();
+	WARN_ON_ONCE(atomic_read(&tcpterm_nsocks));
+}

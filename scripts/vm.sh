@@ -1,0 +1,111 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot Debian's own kernel in QEMU with tcpterm.ko and the selftests in an
+# initramfs, run MODE inside, and bring the output back.
+#
+#   scripts/vm.sh test    run every selftest (KTAP on the result port)
+#   scripts/vm.sh demo    run the narrated demo
+#
+# Two serial ports, as in WireGuard's harness: ttyS0 carries the kernel
+# console (kept in console.log), ttyS1 carries only what MODE prints
+# (result.log).  The run directory is printed on the last line.
+#
+# Environment: KVER (kernel version, default: newest installed Debian
+# amd64 kernel), VM_TIMEOUT (seconds, default 1500), VM_MEM (MiB),
+# VM_SMP, OUT (run directory).
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+mode=${1:-test}
+KVER=${KVER:-$(ls -1 /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n1)}
+VM_TIMEOUT=${VM_TIMEOUT:-1500}
+VM_MEM=${VM_MEM:-1024}
+VM_SMP=${VM_SMP:-2}
+cache=$top/build/vm
+OUT=${OUT:-$cache/runs/$(date +%Y%m%d-%H%M%S)-$mode}
+
+die() { echo "vm: $*" >&2; exit 1; }
+
+[ -n "$KVER" ] || die "no Debian kernel in /lib/modules: run scripts/deps.sh"
+vmlinuz=/boot/vmlinuz-$KVER
+[ -r "$vmlinuz" ] || die "$vmlinuz missing"
+[ -r "$top/module/tcpterm.ko" ] || die "module/tcpterm.ko missing: run make"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing"
+
+mkdir -p "$cache" "$OUT"
+
+# Kernel modules the tests need from the Debian image, in load order.
+kmods=(drivers/net/veth net/sched/sch_netem drivers/net/tun)
+
+# Copy a binary and the shared objects it needs into the tree at $1.
+copy_bin() {
+	local root=$1 bin=$2 dest=$3 lib
+	install -D -m 0755 "$bin" "$root$dest"
+	for lib in $(ldd "$bin" 2>/dev/null | grep -o '/[^ ]*' ); do
+		[ -e "$root$lib" ] || install -D -m 0755 "$lib" "$root$lib"
+	done
+}
+
+# The base archive: busybox, iproute2, kernel modules.  Rebuilt only when
+# the kernel version or this script changes.
+base=$cache/base-$KVER.cpio
+if [ ! -s "$base" ] || [ "$0" -nt "$base" ]; then
+	echo "vm: building base initramfs for $KVER"
+	root=$(mktemp -d)
+	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,var,lib/modules/"$KVER"}
+	ln -s ../run "$root/var/run"
+	install -m 0755 "$(command -v busybox)" "$root/bin/busybox"
+	copy_bin "$root" "$(command -v ip)" /sbin/ip
+	copy_bin "$root" "$(command -v tc)" /sbin/tc
+	copy_bin "$root" "$(command -v ss)" /sbin/ss
+	for m in "${kmods[@]}"; do
+		src=$(ls /lib/modules/"$KVER"/kernel/"$m".ko* | head -n1)
+		case $src in
+		*.xz) xz -dc "$src" >"$root/lib/modules/$KVER/$(basename "$m").ko" ;;
+		*.zst) zstd -qdc "$src" >"$root/lib/modules/$KVER/$(basename "$m").ko" ;;
+		*) cp "$src" "$root/lib/modules/$KVER/" ;;
+		esac
+	done
+	printf '%s\n' "${kmods[@]##*/}" >"$root/lib/modules/$KVER/load-order"
+	echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
+	echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$root/etc/passwd"
+	(cd "$root" && find . | cpio -o -H newc --quiet) >"$base.tmp"
+	mv "$base.tmp" "$base"
+	rm -rf "$root"
+fi
+
+# The project archive: module, selftests, init.  Small; always rebuilt.
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/selftests"
+install -m 0755 "$top/scripts/vm-init.sh" "$root/init"
+install -m 0644 "$top/module/tcpterm.ko" "$root/tcpterm.ko"
+cp -a "$top/selftests/." "$root/selftests/"
+rm -f "$root"/selftests/*.[cho] "$root/selftests/Makefile"
+[ -f "$top/scripts/demo-guest.sh" ] && install -m 0755 "$top/scripts/demo-guest.sh" "$root/demo.sh"
+(cd "$root" && find . | cpio -o -H newc --quiet) >"$OUT/project.cpio"
+cat "$base" "$OUT/project.cpio" >"$OUT/initramfs.cpio"
+rm -f "$OUT/project.cpio"
+
+accel=(-accel tcg)
+if [ -w /dev/kvm ] && [ -r /dev/kvm ]; then
+	accel=(-enable-kvm -cpu host)
+fi
+
+echo "vm: booting $KVER ($mode, ${accel[*]}), logs in $OUT"
+set +e
+timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
+	"${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP" \
+	-nodefaults -display none -no-reboot -monitor none \
+	-kernel "$vmlinuz" -initrd "$OUT/initramfs.cpio" \
+	-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 tcpterm_mode=$mode" \
+	-serial "file:$OUT/console.log" -serial "file:$OUT/result.raw" \
+	</dev/null >"$OUT/qemu.log" 2>&1
+qrc=$?
+set -e
+tr -d '\r' <"$OUT/result.raw" >"$OUT/result.log"
+rm -f "$OUT/result.raw" "$OUT/initramfs.cpio"
+[ $qrc -eq 124 ] && echo "vm: timed out after ${VM_TIMEOUT}s" >>"$OUT/result.log"
+echo "vm: qemu exit $qrc" >>"$OUT/qemu.log"
+echo "$OUT"

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: (GPL-2.0 WITH Linux-syscall-note) OR MIT */
+/*
+ * tcpterm: per-socket TCP termination policies.
+ *
+ * This header is the whole application interface of the tcpterm module.
+ * It needs only <linux/types.h> and works from C and C++.
+ *
+ * Options live at the private socket level SOL_TCPTERM and are reached
+ * with setsockopt(2)/getsockopt(2) on any TCP socket (IPv4, IPv6 or
+ * v4-mapped).  When the module is not loaded the kernel answers
+ * ENOPROTOOPT, so an application can probe for it.
+ *
+ * A socket is tracked from its first successful SOL_TCPTERM setsockopt
+ * (or from accept(), when its listener was tracked).  TCPTERM_INFO on an
+ * untracked socket reports the stock defaults and what the kernel's own
+ * socket state tells (the peer's FIN), nothing more.
+ */
+#ifndef _UAPI_LINUX_TCPTERM_H
+#define _UAPI_LINUX_TCPTERM_H
+
+#include <linux/types.h>
+
+/* Socket level.  No kernel protocol uses it ("tt" in ASCII, plus 0x10000). */
+#define SOL_TCPTERM		0x17474
+
+/* Option names at SOL_TCPTERM. */
+#define TCPTERM_POLICY		1	/* int: enum tcpterm_policy, get/set */
+#define TCPTERM_INFO		2	/* struct tcpterm_info, get only */
+#define TCPTERM_CROSSING_ERROR	3	/* int: 0 or 1, get/set */
+
+enum tcpterm_policy {
+	/* Exactly the stock kernel behaviour. */
+	TCPTERM_POLICY_DEFAULT		= 0,
+	/*
+	 * RFC 1122 4.2.2.13 half-duplex close: once the read side is closed
+	 * (close(), shutdown(SHUT_RD) or SHUT_RDWR) unread data is discarded
+	 * and answered with RST at once, and data arriving later is answered
+	 * with RST.  The local socket then fails with ECONNABORTED.
+	 */
+	TCPTERM_POLICY_HALF_DUPLEX	= 1,
+	__TCPTERM_POLICY_MAX,
+};
+
+/* Why the policy sent an RST (tti_rst_reason). */
+enum tcpterm_rst_reason {
+	TCPTERM_RST_NONE		= 0,
+	TCPTERM_RST_UNREAD_ON_CLOSE	= 1,	/* close() with unread data */
+	TCPTERM_RST_UNREAD_ON_SHUTDOWN	= 2,	/* SHUT_RD with unread data */
+	TCPTERM_RST_DATA_AFTER_SHUTDOWN	= 3,	/* data arrived after SHUT_RD */
+};
+
+/* How the peer ended its side (tti_peer_end). */
+enum tcpterm_peer_end {
+	TCPTERM_PEER_OPEN	= 0,	/* nothing from the peer yet */
+	TCPTERM_PEER_FIN	= 1,	/* the peer sent FIN */
+	TCPTERM_PEER_RST	= 2,	/* the peer sent RST */
+};
+
+/* tti_flags */
+#define TCPTERM_F_TRACKED	(1U << 0) /* socket opted in */
+#define TCPTERM_F_RST_SENT	(1U << 1) /* the policy sent an RST */
+#define TCPTERM_F_CROSSED	(1U << 2) /* our FIN and the peer's crossed */
+#define TCPTERM_F_LATE_DATA	(1U << 3) /* data arrived after our FIN was
+					   * sent, not acknowledging it
+					   */
+
+#define TCPTERM_INFO_VERSION	1
+
+/*
+ * Returned by getsockopt(TCPTERM_INFO).  Like TCP_INFO, a shorter optlen
+ * gets a truncated copy and optlen is set to the bytes written.  Fields
+ * are only ever appended; tti_version grows when they are.
+ */
+struct tcpterm_info {
+	__u32	tti_version;		/* TCPTERM_INFO_VERSION */
+	__u32	tti_flags;		/* TCPTERM_F_* */
+	__u8	tti_policy;		/* enum tcpterm_policy */
+	__u8	tti_rst_reason;		/* enum tcpterm_rst_reason */
+	__u8	tti_peer_end;		/* enum tcpterm_peer_end */
+	__u8	tti_crossing_error;	/* TCPTERM_CROSSING_ERROR value */
+	__u32	tti_reserved;
+	__u64	tti_bytes_discarded;	/* unread input thrown away */
+	__u64	tti_rst_time_ns;	/* CLOCK_MONOTONIC of policy RST, or 0 */
+	__u64	tti_crossed_time_ns;	/* CLOCK_MONOTONIC of crossing, or 0 */
+};
+
+/*
+ * Generic netlink family, for monitoring.  Every event is multicast to
+ * the group TCPTERM_GENL_MCGRP_EVENTS in the network namespace of the
+ * socket it is about.
+ */
+#define TCPTERM_GENL_NAME		"tcpterm"
+#define TCPTERM_GENL_VERSION		1
+#define TCPTERM_GENL_MCGRP_EVENTS	"events"
+
+enum tcpterm_genl_cmd {
+	TCPTERM_CMD_UNSPEC,
+	TCPTERM_CMD_EVENT,		/* multicast notification */
+	TCPTERM_CMD_GET_STATS,		/* request: counters of this netns */
+	__TCPTERM_CMD_MAX,
+};
+#define TCPTERM_CMD_MAX (__TCPTERM_CMD_MAX - 1)
+
+enum tcpterm_event_kind {
+	TCPTERM_EV_CROSSING	= 1,	/* FIN crossing (simultaneous close) */
+	TCPTERM_EV_POLICY_RST	= 2,	/* RST sent because of the policy */
+	TCPTERM_EV_LATE_DATA	= 3,	/* data after our FIN, not acking it */
+};
+
+enum tcpterm_attr {
+	TCPTERM_A_UNSPEC,
+	TCPTERM_A_KIND,			/* u8: enum tcpterm_event_kind */
+	TCPTERM_A_FAMILY,		/* u8: AF_INET or AF_INET6 */
+	TCPTERM_A_SADDR,		/* binary: 4 or 16 bytes, local */
+	TCPTERM_A_DADDR,		/* binary: 4 or 16 bytes, remote */
+	TCPTERM_A_SPORT,		/* u16, host order, local */
+	TCPTERM_A_DPORT,		/* u16, host order, remote */
+	TCPTERM_A_NETNS_INO,		/* u32: inode of /proc/PID/ns/net */
+	TCPTERM_A_REASON,		/* u8: enum tcpterm_rst_reason */
+	TCPTERM_A_STATS,		/* nest of u64, index = enum tcpterm_stat */
+	TCPTERM_A_PAD,
+	__TCPTERM_A_MAX,
+};
+#define TCPTERM_A_MAX (__TCPTERM_A_MAX - 1)
+
+/* Per network namespace counters (/proc/net/tcpterm, TCPTERM_A_STATS). */
+enum tcpterm_stat {
+	TCPTERM_STAT_UNSPEC,
+	TCPTERM_STAT_POLICY_RSTS,	/* RSTs sent because of a policy */
+	TCPTERM_STAT_BYTES_DISCARDED,	/* unread input thrown away */
+	TCPTERM_STAT_CROSSINGS,		/* FINs that crossed */
+	TCPTERM_STAT_LATE_DATA,		/* segments after our FIN, not acking it */
+	TCPTERM_STAT_CROSSING_ERRORS,	/* crossings turned into errors */
+	__TCPTERM_STAT_MAX,
+};
+#define TCPTERM_STAT_MAX (__TCPTERM_STAT_MAX - 1)
+
+#endif /* _UAPI_LINUX_TCPTERM_H */
