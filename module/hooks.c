@@ -181,6 +181,15 @@ TCPTERM_FTRACE_CB(tcpterm_ft_reset)
 		tcpterm_on_peer_reset((struct sock *)tcpterm_arg(regs, 0));
 }
 
+TCPTERM_FTRACE_CB(tcpterm_ft_hashdance)
+{
+	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
+
+	if (regs && (bool)tcpterm_arg(regs, 3))
+		tcpterm_sock_inherit((struct sock *)tcpterm_arg(regs, 0),
+				     (struct sock *)tcpterm_arg(regs, 1));
+}
+
 TCPTERM_FTRACE_CB(tcpterm_ft_queue_add)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
@@ -211,9 +220,10 @@ struct tcpterm_hook {
  * inet_shutdown is the shutdown(2) entry of TCP over both families;
  * __tcp_close runs locked inside tcp_close; tcp_v4_do_rcv/tcp_v6_do_rcv
  * take every segment of an established socket, from softirq or from the
- * backlog; inet_csk_reqsk_queue_add is where every new child (regular,
- * syncookie, fastopen) meets its listener; tcp_v4_destroy_sock is the
- * destructor of both families.
+ * backlog; a new child meets its listener in inet_csk_complete_hashdance
+ * (regular handshake, which may inline its call of the next one) and in
+ * inet_csk_reqsk_queue_add (syncookies, fastopen); tcp_v4_destroy_sock
+ * is the destructor of both families.
  */
 static struct tcpterm_hook tcpterm_hooks[] = {
 	{ "tcp_setsockopt",		tcpterm_ft_setsockopt,	true },
@@ -224,6 +234,7 @@ static struct tcpterm_hook tcpterm_hooks[] = {
 	{ "tcp_recvmsg",		tcpterm_ft_recvmsg,	true },
 	{ "__tcp_close",		tcpterm_ft_close,	false },
 	{ "tcp_reset",			tcpterm_ft_reset,	false },
+	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
 	{ "tcp_v4_destroy_sock",	tcpterm_ft_destroy,	false },
 };

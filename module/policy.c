@@ -131,6 +131,19 @@ bool tcpterm_shutdown_wanted(struct socket *sock, int how)
 	return tcpterm_policy_of(sk) == TCPTERM_POLICY_HALF_DUPLEX;
 }
 
+/*
+ * Throw away what the application can no longer read, as __tcp_close()
+ * does on close().  Out-of-order data was never readable; the abort that
+ * follows leaves it to the destructor.  Socket locked.
+ */
+static void tcpterm_purge_input(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	__skb_queue_purge(&sk->sk_receive_queue);
+	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
+}
+
 /* shutdown(SHUT_RD or SHUT_RDWR) succeeded on a HALF_DUPLEX socket. */
 void tcpterm_read_closed(struct sock *sk)
 {
@@ -139,11 +152,14 @@ void tcpterm_read_closed(struct sock *sk)
 
 	lock_sock(sk);
 	unread = tcpterm_unread(sk);
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (ts && unread)
-		tcpterm_note_discard(sk, ts, unread);
-	rcu_read_unlock();
+	if (unread) {
+		tcpterm_purge_input(sk);
+		rcu_read_lock();
+		ts = tcpterm_sock_lookup(sk);
+		if (ts)
+			tcpterm_note_discard(sk, ts, unread);
+		rcu_read_unlock();
+	}
 	release_sock(sk);
 
 	if (unread)

@@ -1,7 +1,51 @@
 #!/bin/sh
-for f in tcp_setsockopt tcp_getsockopt inet_shutdown tcp_v4_do_rcv tcp_v6_do_rcv tcp_recvmsg __tcp_close tcp_reset inet_csk_reqsk_queue_add tcp_v4_destroy_sock tcp_fin; do
-  grep -qx "$f" /sys/kernel/tracing/available_filter_functions && echo "have $f" || echo "MISSING $f"
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run every tcpterm selftest, kselftest style: one top-level KTAP result
+# per program with the program's own KTAP nested (indented) below it,
+# then a check of the kernel log.  Meant for the test VM (as root, with
+# TCPTERM_KO pointing at the module), but runs on any host like it.
+cd "$(dirname "$0")" || exit 1
+export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
+
+progs="module_load.sh tcpterm_sockopt"
+[ -x ./tcpterm_crossing ] && progs="$progs tcpterm_crossing"
+
+# What the kernel prints when something is wrong (not words that merely
+# contain them, like "RCU lockdep checking is enabled").
+SPLAT='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|rcu_sched self-detected stall|RCU stall|kmemleak:.*new suspected|Kernel panic|list_add corruption|list_del corruption|refcount_t:'
+
+count=0
+for p in $progs; do count=$((count + 1)); done
+echo "KTAP version 1"
+echo "1..$((count + 1))"
+
+n=0
+for p in $progs; do
+	n=$((n + 1))
+	echo "# selftest: $p"
+	./$p >/tmp/ksft.out 2>&1
+	rc=$?
+	sed 's/^/  /' /tmp/ksft.out
+	if [ $rc -ne 0 ] && [ $rc -ne 4 ] && ! grep -q '^not ok' /tmp/ksft.out; then
+		echo "  not ok 999 $p exited with status $rc"
+	fi
+	case $rc in
+	0) echo "ok $n selftests: $p" ;;
+	4) echo "ok $n selftests: $p # SKIP" ;;
+	*) echo "not ok $n selftests: $p # exit=$rc" ;;
+	esac
 done
-insmod /tcpterm.ko; echo insmod=$?
-dmesg | tail -5
-rmmod tcpterm; echo rmmod=$?
+
+n=$((n + 1))
+echo "# selftest: kernel_log"
+echo "  KTAP version 1"
+echo "  1..1"
+if dmesg | grep -E "$SPLAT" >/tmp/splat; then
+	sed 's/^/  # /' /tmp/splat
+	echo "  not ok 1 kernel_log_clean"
+	echo "not ok $n selftests: kernel_log"
+else
+	echo "  ok 1 kernel_log_clean"
+	echo "ok $n selftests: kernel_log"
+fi

@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
+#include <linux/sockios.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <stdarg.h>
+#include <time.h>
+
+#include "lib.h"
+
+static void tt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void tt_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	rc = system(cmd);
+	if (rc)
+		TT_FAIL("'%s' failed (%d)", cmd, rc);
+}
+
+static int tt_ns_open(const char *name)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/run/netns/%s", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		TT_FAIL("open %s", path);
+	return fd;
+}
+
+static struct tt_topo *tt_cleanup_topo;
+
+static void tt_topo_down(void)
+{
+	char cmd[128];
+
+	if (!tt_cleanup_topo)
+		return;
+	snprintf(cmd, sizeof(cmd), "/sbin/ip netns del %s; /sbin/ip netns del %s",
+		 tt_cleanup_topo->cli, tt_cleanup_topo->srv);
+	if (system(cmd))
+		printf("# cleanup of %s failed\n", tt_cleanup_topo->cli);
+}
+
+void tt_topo_up(struct tt_topo *t, int delay_ms)
+{
+	int i;
+
+	snprintf(t->cli, sizeof(t->cli), "tt-cli-%d", getpid());
+	snprintf(t->srv, sizeof(t->srv), "tt-srv-%d", getpid());
+	tt_sh("/sbin/ip netns add %s && /sbin/ip netns add %s", t->cli, t->srv);
+	tt_cleanup_topo = t;
+	atexit(tt_topo_down);
+	tt_sh("/sbin/ip -n %s link add veth0 type veth peer name veth1 netns %s",
+	      t->cli, t->srv);
+	for (i = 0; i < 2; i++) {
+		const char *ns = i ? t->srv : t->cli;
+		const char *dev = i ? "veth1" : "veth0";
+
+		tt_sh("/sbin/ip netns exec %s sh -c 'echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad'", ns);
+		tt_sh("/sbin/ip -n %s link set lo up && /sbin/ip -n %s link set %s up",
+		      ns, ns, dev);
+		tt_sh("/sbin/ip -n %s addr add 10.77.0.%d/24 dev %s", ns, i + 1, dev);
+		tt_sh("/sbin/ip -n %s addr add fd77::%d/64 dev %s nodad", ns, i + 1,
+		      dev);
+		if (delay_ms > 0)
+			tt_sh("/sbin/ip netns exec %s /sbin/tc qdisc add dev %s root netem delay %dms limit 10000",
+			      ns, dev, delay_ms);
+	}
+	t->cli_ns = tt_ns_open(t->cli);
+	t->srv_ns = tt_ns_open(t->srv);
+}
+
+void tt_enter(int ns)
+{
+	if (setns(ns, CLONE_NEWNET))
+		TT_FAIL("setns");
+}
+
+static socklen_t tt_sockaddr(const struct tt_variant *v, const char *addr,
+			     int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (v->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		if (inet_pton(AF_INET, addr, &sin->sin_addr) != 1)
+			TT_FAIL("bad address %s", addr);
+		return sizeof(*sin);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) != 1)
+			TT_FAIL("bad address %s", addr);
+		return sizeof(*sin6);
+	}
+}
+
+static int tt_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+		TT_FAIL("getsockname");
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+void tt_set_policy(int fd, int policy)
+{
+	if (setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &policy,
+		       sizeof(policy)))
+		TT_FAIL("setsockopt TCPTERM_POLICY %d", policy);
+}
+
+void tt_get_info(int fd, struct tcpterm_info *info)
+{
+	socklen_t len = sizeof(*info);
+
+	memset(info, 0xff, sizeof(*info));
+	if (getsockopt(fd, SOL_TCPTERM, TCPTERM_INFO, info, &len))
+		TT_FAIL("getsockopt TCPTERM_INFO");
+	ASSERT_EQ(sizeof(*info), len);
+	ASSERT_EQ(TCPTERM_INFO_VERSION, info->tti_version);
+}
+
+int tt_listen(const struct tt_topo *t, const struct tt_variant *v, int policy)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	tt_enter(t->srv_ns);
+	fd = socket(v->family, SOCK_STREAM, 0);
+	if (fd < 0)
+		TT_FAIL("socket");
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (policy >= 0)
+		tt_set_policy(fd, policy);
+	len = tt_sockaddr(v, v->srv_bind, 0, &ss);
+	if (bind(fd, (struct sockaddr *)&ss, len) || listen(fd, 128))
+		TT_FAIL("bind/listen");
+	return fd;
+}
+
+int tt_connect(const struct tt_topo *t, const struct tt_variant *v, int lsn)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	len = tt_sockaddr(v, v->srv_addr, tt_port(lsn), &ss);
+	tt_enter(t->cli_ns);
+	fd = socket(v->family, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&ss, len))
+		TT_FAIL("connect to %s", v->srv_addr);
+	return fd;
+}
+
+int tt_accept(const struct tt_topo *t, int lsn)
+{
+	int fd;
+
+	tt_enter(t->srv_ns);
+	fd = accept(lsn, NULL, NULL);
+	if (fd < 0)
+		TT_FAIL("accept");
+	return fd;
+}
+
+void tt_pair_open(const struct tt_topo *t, const struct tt_variant *v,
+		  struct tt_pair *p)
+{
+	p->lsn = tt_listen(t, v, -1);
+	p->cli = tt_connect(t, v, p->lsn);
+	p->srv = tt_accept(t, p->lsn);
+}
+
+short tt_poll(int fd, short events, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+
+	if (poll(&pfd, 1, timeout_ms) < 0)
+		TT_FAIL("poll");
+	return pfd.revents;
+}
+
+void tt_wait_inq(int fd, int n)
+{
+	int i, inq = 0;
+
+	for (i = 0; i < 500; i++) {
+		if (ioctl(fd, SIOCINQ, &inq))
+			TT_FAIL("SIOCINQ");
+		if (inq >= n)
+			return;
+		tt_msleep(10);
+	}
+	TT_FAIL("only %d of %d bytes arrived", inq, n);
+}
+
+long tt_recv(int fd, void *buf, size_t len, int timeout_ms)
+{
+	ssize_t r;
+
+	tt_poll(fd, POLLIN, timeout_ms);
+	r = recv(fd, buf, len, MSG_DONTWAIT);
+	return r < 0 ? -errno : r;
+}
+
+void tt_send(int fd, size_t n)
+{
+	char buf[4096];
+
+	memset(buf, 'x', sizeof(buf));
+	while (n) {
+		size_t chunk = n < sizeof(buf) ? n : sizeof(buf);
+		ssize_t w = send(fd, buf, chunk, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			TT_FAIL("send");
+		n -= w;
+	}
+}
+
+int tt_wait_closed(int fd, int timeout_ms)
+{
+	struct tcp_info ti;
+	socklen_t len;
+	int waited;
+
+	for (waited = 0; ; waited += 10) {
+		len = sizeof(ti);
+		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+			TT_FAIL("TCP_INFO");
+		if (ti.tcpi_state == TCP_CLOSE || waited >= timeout_ms)
+			return ti.tcpi_state;
+		tt_msleep(10);
+	}
+}
+
+int tt_so_error(int fd)
+{
+	socklen_t len = sizeof(int);
+	int err = -1;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len))
+		TT_FAIL("SO_ERROR");
+	return err;
+}
+
+void tt_msleep(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static long long tt_table_field(const char *path, const char *table,
+				const char *field)
+{
+	char names[4096], vals[4096], *n, *v, *sn, *sv;
+	size_t tl = strlen(table);
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		TT_FAIL("open %s", path);
+	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		if (strncmp(names, table, tl) || names[tl] != ':')
+			continue;
+		n = strtok_r(names + tl + 1, " \n", &sn);
+		v = strtok_r(vals + tl + 1, " \n", &sv);
+		while (n && v) {
+			if (!strcmp(n, field)) {
+				fclose(f);
+				return atoll(v);
+			}
+			n = strtok_r(NULL, " \n", &sn);
+			v = strtok_r(NULL, " \n", &sv);
+		}
+	}
+	fclose(f);
+	TT_FAIL("%s %s not found in %s", table, field, path);
+}
+
+long long tt_snmp(int ns, const char *table, const char *field)
+{
+	tt_enter(ns);
+	if (!strcmp(table, "TcpExt"))
+		return tt_table_field("/proc/self/net/netstat", table, field);
+	return tt_table_field("/proc/self/net/snmp", table, field);
+}
+
+long long tt_stat(int ns, const char *name)
+{
+	char key[64];
+	long long val;
+	FILE *f;
+
+	tt_enter(ns);
+	f = fopen("/proc/self/net/tcpterm", "r");
+	if (!f)
+		TT_FAIL("open /proc/net/tcpterm");
+	while (fscanf(f, "%63s %lld", key, &val) == 2) {
+		if (!strcmp(key, name)) {
+			fclose(f);
+			return val;
+		}
+	}
+	fclose(f);
+	TT_FAIL("counter %s missing", name);
+}
+
+/* Generic netlink, by hand: resolve the family and join its group. */
+
+struct tt_nlmsg {
+	struct nlmsghdr nlh;
+	struct genlmsghdr genl;
+	char buf[1024];
+};
+
+static struct nlattr *tt_nla_find(void *data, int len, int type)
+{
+	struct nlattr *a = data;
+
+	while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
+	       a->nla_len <= len) {
+		if ((a->nla_type & NLA_TYPE_MASK) == type)
+			return a;
+		len -= NLA_ALIGN(a->nla_len);
+		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
+	}
+	return NULL;
+}
+
+static int tt_genl_group(int fd)
+{
+	struct tt_nlmsg req = { 0 }, resp;
+	struct nlattr *a, *grps, *g;
+	int len, rem;
+
+	req.nlh.nlmsg_type = GENL_ID_CTRL;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.genl.cmd = CTRL_CMD_GETFAMILY;
+	req.genl.version = 1;
+	a = (struct nlattr *)req.buf;
+	a->nla_type = CTRL_ATTR_FAMILY_NAME;
+	a->nla_len = NLA_HDRLEN + sizeof(TCPTERM_GENL_NAME);
+	memcpy((char *)a + NLA_HDRLEN, TCPTERM_GENL_NAME,
+	       sizeof(TCPTERM_GENL_NAME));
+	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + NLA_ALIGN(a->nla_len);
+	if (send(fd, &req, req.nlh.nlmsg_len, 0) < 0)
+		TT_FAIL("genl send");
+	len = recv(fd, &resp, sizeof(resp), 0);
+	if (len < 0 || resp.nlh.nlmsg_type == NLMSG_ERROR)
+		TT_FAIL("genl family %s not found", TCPTERM_GENL_NAME);
+	len = resp.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	grps = tt_nla_find(resp.buf, len, CTRL_ATTR_MCAST_GROUPS);
+	if (!grps)
+		TT_FAIL("no multicast groups");
+	g = (struct nlattr *)((char *)grps + NLA_HDRLEN);
+	rem = grps->nla_len - NLA_HDRLEN;
+	while (rem >= (int)sizeof(*g) && g->nla_len >= sizeof(*g)) {
+		int glen = g->nla_len - NLA_HDRLEN;
+		struct nlattr *name, *id;
+
+		name = tt_nla_find((char *)g + NLA_HDRLEN, glen,
+				   CTRL_ATTR_MCAST_GRP_NAME);
+		id = tt_nla_find((char *)g + NLA_HDRLEN, glen,
+				 CTRL_ATTR_MCAST_GRP_ID);
+		if (name && id &&
+		    !strcmp((char *)name + NLA_HDRLEN, TCPTERM_GENL_MCGRP_EVENTS))
+			return *(uint32_t *)((char *)id + NLA_HDRLEN);
+		rem -= NLA_ALIGN(g->nla_len);
+		g = (struct nlattr *)((char *)g + NLA_ALIGN(g->nla_len));
+	}
+	TT_FAIL("group %s not found", TCPTERM_GENL_MCGRP_EVENTS);
+}
+
+int tt_events_open(int ns)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd, grp;
+
+	tt_enter(ns);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		TT_FAIL("netlink socket");
+	grp = tt_genl_group(fd);
+	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
+		       sizeof(grp)))
+		TT_FAIL("join group %d", grp);
+	return fd;
+}
+
+int tt_events_next(int fd, int kind, uint16_t *sport, uint16_t *dport,
+		   int timeout_ms)
+{
+	struct tt_nlmsg m;
+	struct nlattr *k, *sp, *dp;
+	int len;
+
+	while (tt_poll(fd, POLLIN, timeout_ms) & POLLIN) {
+		len = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
+		if (len <= 0 || m.genl.cmd != TCPTERM_CMD_EVENT)
+			continue;
+		len = m.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+		k = tt_nla_find(m.buf, len, TCPTERM_A_KIND);
+		sp = tt_nla_find(m.buf, len, TCPTERM_A_SPORT);
+		dp = tt_nla_find(m.buf, len, TCPTERM_A_DPORT);
+		if (!k || !sp || !dp ||
+		    *(uint8_t *)((char *)k + NLA_HDRLEN) != kind)
+			continue;
+		*sport = *(uint16_t *)((char *)sp + NLA_HDRLEN);
+		*dport = *(uint16_t *)((char *)dp + NLA_HDRLEN);
+		return 0;
+	}
+	return -1;
+}

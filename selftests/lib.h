@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the tcpterm selftests: a fresh two-namespace topology
+ * per test case, socket pairs across it, and the counters that show what
+ * crossed the wire.  iproute2 is called by full path: busybox's shell
+ * prefers its own applets to PATH.
+ *
+ *   netns tt-cli-PID                     netns tt-srv-PID
+ *   +-------------------+               +-------------------+
+ *   | veth0 10.77.0.1   |<------------->| veth1 10.77.0.2   |
+ *   |       fd77::1     |  (netem opt.) |       fd77::2     |
+ *   +-------------------+               +-------------------+
+ */
+#ifndef TCPTERM_LIB_H
+#define TCPTERM_LIB_H
+
+#include <stdint.h>
+#include "ktap.h"
+#include "../uapi/linux/tcpterm.h"
+
+struct tt_topo {
+	int cli_ns;
+	int srv_ns;
+	char cli[32];
+	char srv[32];
+};
+
+struct tt_pair {
+	int cli;	/* client socket, netns cli */
+	int srv;	/* accepted socket, netns srv */
+	int lsn;	/* listener, netns srv */
+};
+
+/* Build the topology; delay_ms > 0 adds netem delay on both veths. */
+void tt_topo_up(struct tt_topo *t, int delay_ms);
+void tt_enter(int ns);
+
+/* Listener in srv (policy < 0: leave the listener untracked). */
+int tt_listen(const struct tt_topo *t, const struct tt_variant *v,
+	      int policy);
+int tt_connect(const struct tt_topo *t, const struct tt_variant *v, int lsn);
+int tt_accept(const struct tt_topo *t, int lsn);
+void tt_pair_open(const struct tt_topo *t, const struct tt_variant *v,
+		  struct tt_pair *p);
+
+void tt_set_policy(int fd, int policy);
+void tt_get_info(int fd, struct tcpterm_info *info);
+
+/* Wait until @fd has at least @n bytes queued to read. */
+void tt_wait_inq(int fd, int n);
+/* Wait for readability or error, then recv: bytes, or -errno. */
+long tt_recv(int fd, void *buf, size_t len, int timeout_ms);
+/* Send exactly @n bytes of filler. */
+void tt_send(int fd, size_t n);
+/* Wait until the kernel has closed @fd's connection; its tcpi_state. */
+int tt_wait_closed(int fd, int timeout_ms);
+/* SO_ERROR of @fd (reading it clears it). */
+int tt_so_error(int fd);
+/* poll() events of @fd after up to @timeout_ms. */
+short tt_poll(int fd, short events, int timeout_ms);
+void tt_msleep(int ms);
+
+/* Counters read inside namespace @ns. */
+long long tt_snmp(int ns, const char *table, const char *field);
+long long tt_stat(int ns, const char *name);	/* /proc/net/tcpterm */
+
+/* Generic netlink: subscribe to tcpterm events in @ns. */
+int tt_events_open(int ns);
+/* Next event of @kind within @timeout_ms: 0 and the ports, or -1. */
+int tt_events_next(int fd, int kind, uint16_t *sport, uint16_t *dport,
+		   int timeout_ms);
+
+#endif /* TCPTERM_LIB_H */

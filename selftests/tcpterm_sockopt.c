@@ -1,0 +1,527 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * TCPTERM_POLICY and TCPTERM_INFO: the half-duplex policy on the wire,
+ * the stock behaviour it must leave alone, and the option interface's
+ * answers to bad input.  Every case runs in fresh namespaces (lib.h).
+ *
+ * What each case asserts is what an observer on the wire or either
+ * application would see: the peer's errno, the bytes that arrived, and
+ * the RSTs counted by the stack (Tcp OutRsts) and by tcpterm.
+ */
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "lib.h"
+
+#ifndef IPPROTO_MPTCP
+#define IPPROTO_MPTCP 262
+#endif
+
+struct tt_counts {
+	long long srv_rsts, cli_rsts, policy_rsts, discarded, abort_on_data;
+	long long cli_estab_resets;
+};
+
+static void tt_counts(const struct tt_topo *t, struct tt_counts *c)
+{
+	c->srv_rsts = tt_snmp(t->srv_ns, "Tcp", "OutRsts");
+	c->cli_rsts = tt_snmp(t->cli_ns, "Tcp", "OutRsts");
+	c->policy_rsts = tt_stat(t->srv_ns, "PolicyRsts");
+	c->discarded = tt_stat(t->srv_ns, "BytesDiscarded");
+	c->abort_on_data = tt_snmp(t->srv_ns, "TcpExt", "TCPAbortOnData");
+	c->cli_estab_resets = tt_snmp(t->cli_ns, "Tcp", "EstabResets");
+}
+
+/* Differences since @before, after the wire has settled. */
+static void tt_delta(const struct tt_topo *t, const struct tt_counts *before,
+		     struct tt_counts *d)
+{
+	tt_msleep(100);
+	tt_counts(t, d);
+	d->srv_rsts -= before->srv_rsts;
+	d->cli_rsts -= before->cli_rsts;
+	d->policy_rsts -= before->policy_rsts;
+	d->discarded -= before->discarded;
+	d->abort_on_data -= before->abort_on_data;
+	d->cli_estab_resets -= before->cli_estab_resets;
+}
+
+/*
+ * The client already read our FIN (CLOSE_WAIT), sent data, and must now
+ * be reset: tcp_reset() reports EPIPE in CLOSE_WAIT, and read() keeps
+ * returning EOF, so look at the socket state and SO_ERROR instead.
+ */
+static void tt_expect_reset_after_eof(int cli)
+{
+	ASSERT_EQ(TCP_CLOSE, tt_wait_closed(cli, 2000));
+	ASSERT_EQ(EPIPE, tt_so_error(cli));
+}
+
+static void hd_setup(const struct tt_variant *v, struct tt_topo *t,
+		     struct tt_pair *p, int policy)
+{
+	tt_topo_up(t, 0);
+	tt_pair_open(t, v, p);
+	if (policy >= 0)
+		tt_set_policy(p->srv, policy);
+}
+
+/* With the module loaded, plain TCP still carries data intact. */
+static void tcp_transfer(const struct tt_variant *v)
+{
+	static char tx[256 * 1024], rx[sizeof(tx)];
+	struct tt_topo t;
+	struct tt_pair p;
+	size_t got = 0;
+	long r;
+	int i;
+
+	for (i = 0; i < (int)sizeof(tx); i++)
+		tx[i] = (char)(i * 7 + i / 251);
+	tt_topo_up(&t, 0);
+	tt_pair_open(&t, v, &p);
+	ASSERT_EQ(sizeof(tx), send(p.cli, tx, sizeof(tx), MSG_NOSIGNAL));
+	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	while ((r = tt_recv(p.srv, rx + got, sizeof(rx) - got, 2000)) > 0)
+		got += r;
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(sizeof(tx), got);
+	ASSERT_EQ(0, memcmp(tx, rx, sizeof(tx)));
+	close(p.srv);
+	ASSERT_EQ(0, tt_recv(p.cli, rx, sizeof(rx), 2000));
+}
+
+/* close() with unread input: RST, the peer reads ECONNRESET. */
+static void hd_close_unread(const struct tt_variant *v)
+{
+	struct tt_counts c0, d;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[64];
+
+	hd_setup(v, &t, &p, TCPTERM_POLICY_HALF_DUPLEX);
+	tt_send(p.cli, 1000);
+	tt_wait_inq(p.srv, 1000);
+	tt_counts(&t, &c0);
+	close(p.srv);
+	ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(1, d.srv_rsts);
+	ASSERT_EQ(1, d.policy_rsts);
+	ASSERT_EQ(1000, d.discarded);
+}
+
+/* SHUT_RD with unread input: RST now, ECONNABORTED locally. */
+static void hd_shutrd_unread(const struct tt_variant *v)
+{
+	struct tcpterm_info info;
+	struct tt_counts c0, d;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[64];
+
+	hd_setup(v, &t, &p, TCPTERM_POLICY_HALF_DUPLEX);
+	tt_send(p.cli, 1000);
+	tt_wait_inq(p.srv, 1000);
+	tt_counts(&t, &c0);
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
+	ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	ASSERT_EQ(-ECONNABORTED, tt_recv(p.srv, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, tt_recv(p.srv, buf, sizeof(buf), 0));
+	tt_get_info(p.srv, &info);
+	ASSERT_TRUE(info.tti_flags & TCPTERM_F_TRACKED);
+	ASSERT_TRUE(info.tti_flags & TCPTERM_F_RST_SENT);
+	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, info.tti_rst_reason);
+	ASSERT_EQ(1000, info.tti_bytes_discarded);
+	ASSERT_TRUE(info.tti_rst_time_ns != 0);
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(1, d.srv_rsts);
+	ASSERT_EQ(1, d.policy_rsts);
+	ASSERT_EQ(1000, d.discarded);
+	ASSERT_EQ(0, d.cli_rsts);
+}
+
+/* SHUT_RD, then the peer sends: that data is answered with RST. */
+static void hd_late_data(const struct tt_variant *v, int how)
+{
+	struct tcpterm_info info;
+	struct tt_counts c0, d;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[64];
+
+	hd_setup(v, &t, &p, TCPTERM_POLICY_HALF_DUPLEX);
+	tt_counts(&t, &c0);
+	ASSERT_EQ(0, shutdown(p.srv, how));
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(0, d.srv_rsts);	/* nothing lost yet: no RST */
+
+	if (how == SHUT_RDWR)
+		ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	tt_send(p.cli, 100);
+	if (how == SHUT_RDWR)
+		tt_expect_reset_after_eof(p.cli);
+	else
+		ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	ASSERT_EQ(-ECONNABORTED, tt_recv(p.srv, buf, sizeof(buf), 0));
+	tt_get_info(p.srv, &info);
+	ASSERT_EQ(TCPTERM_RST_DATA_AFTER_SHUTDOWN, info.tti_rst_reason);
+	ASSERT_EQ(100, info.tti_bytes_discarded);
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(1, d.srv_rsts);
+	ASSERT_EQ(1, d.policy_rsts);
+	ASSERT_EQ(100, d.discarded);
+}
+
+static void hd_shutrd_late(const struct tt_variant *v)
+{
+	hd_late_data(v, SHUT_RD);
+}
+
+static void hd_shutrdwr_late(const struct tt_variant *v)
+{
+	hd_late_data(v, SHUT_RDWR);
+}
+
+/* close() with nothing pending, then the peer sends: RST (stock). */
+static void hd_close_late(const struct tt_variant *v)
+{
+	struct tt_counts c0, d;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[64];
+
+	hd_setup(v, &t, &p, TCPTERM_POLICY_HALF_DUPLEX);
+	tt_counts(&t, &c0);
+	close(p.srv);
+	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	tt_send(p.cli, 100);
+	tt_expect_reset_after_eof(p.cli);
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(1, d.srv_rsts);
+	ASSERT_EQ(1, d.abort_on_data);
+	ASSERT_EQ(1, d.cli_estab_resets);
+}
+
+/* Nothing pending, nothing arriving: a plain FIN exchange, no RST. */
+static void hd_clean(const struct tt_variant *v)
+{
+	struct tt_counts c0, d;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[1024];
+
+	hd_setup(v, &t, &p, TCPTERM_POLICY_HALF_DUPLEX);
+	tt_send(p.srv, 500);
+	tt_counts(&t, &c0);
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
+	close(p.srv);
+	tt_wait_inq(p.cli, 500);
+	ASSERT_EQ(500, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	close(p.cli);
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(0, d.srv_rsts);
+	ASSERT_EQ(0, d.cli_rsts);
+	ASSERT_EQ(0, d.policy_rsts);
+}
+
+/* DEFAULT (and untracked): SHUT_RD keeps queued data readable. */
+static void default_shutrd(const struct tt_variant *v, int policy)
+{
+	struct tt_counts c0, d;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[2048];
+
+	hd_setup(v, &t, &p, policy);
+	tt_send(p.cli, 1000);
+	tt_wait_inq(p.srv, 1000);
+	tt_counts(&t, &c0);
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
+	ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 300));
+	tt_send(p.cli, 100);	/* late data: stock Linux queues it */
+	tt_wait_inq(p.srv, 1100);
+	ASSERT_EQ(1100, recv(p.srv, buf, sizeof(buf), MSG_DONTWAIT));
+	ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 200));
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(0, d.srv_rsts);
+	ASSERT_EQ(0, d.policy_rsts);
+}
+
+static void default_shutrd_tracked(const struct tt_variant *v)
+{
+	default_shutrd(v, TCPTERM_POLICY_DEFAULT);
+}
+
+static void default_shutrd_untracked(const struct tt_variant *v)
+{
+	default_shutrd(v, -1);
+}
+
+/* DEFAULT: close() with unread data still resets (stock), not counted. */
+static void default_close_unread(const struct tt_variant *v)
+{
+	struct tt_counts c0, d;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[64];
+
+	hd_setup(v, &t, &p, TCPTERM_POLICY_DEFAULT);
+	tt_send(p.cli, 1000);
+	tt_wait_inq(p.srv, 1000);
+	tt_counts(&t, &c0);
+	close(p.srv);
+	ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(1, d.srv_rsts);
+	ASSERT_EQ(0, d.policy_rsts);
+}
+
+/* A listener's policy is inherited by the sockets it accepts. */
+static void inherit_listener(const struct tt_variant *v)
+{
+	struct tcpterm_info info;
+	struct tt_topo t;
+	int lsn, cli, srv, val = -1;
+	socklen_t len = sizeof(val);
+	char buf[64];
+
+	tt_topo_up(&t, 0);
+	lsn = tt_listen(&t, v, TCPTERM_POLICY_HALF_DUPLEX);
+	cli = tt_connect(&t, v, lsn);
+	srv = tt_accept(&t, lsn);
+	ASSERT_EQ(0, getsockopt(srv, SOL_TCPTERM, TCPTERM_POLICY, &val, &len));
+	ASSERT_EQ(TCPTERM_POLICY_HALF_DUPLEX, val);
+	tt_get_info(srv, &info);
+	ASSERT_TRUE(info.tti_flags & TCPTERM_F_TRACKED);
+	ASSERT_EQ(0, shutdown(srv, SHUT_RD));
+	tt_send(cli, 10);
+	ASSERT_EQ(-ECONNRESET, tt_recv(cli, buf, sizeof(buf), 2000));
+}
+
+/* TCPTERM_INFO reports how the peer ended: FIN, then RST. */
+static void info_peer_end(const struct tt_variant *v)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct tcpterm_info info;
+	struct tt_topo t;
+	struct tt_pair p, q;
+	char buf[64];
+
+	tt_topo_up(&t, 0);
+	tt_pair_open(&t, v, &p);
+	tt_set_policy(p.srv, TCPTERM_POLICY_DEFAULT);
+	tt_get_info(p.srv, &info);
+	ASSERT_EQ(TCPTERM_PEER_OPEN, info.tti_peer_end);
+	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	ASSERT_EQ(0, tt_recv(p.srv, buf, sizeof(buf), 2000));
+	tt_get_info(p.srv, &info);
+	ASSERT_EQ(TCPTERM_PEER_FIN, info.tti_peer_end);
+
+	tt_pair_open(&t, v, &q);
+	tt_set_policy(q.srv, TCPTERM_POLICY_DEFAULT);
+	ASSERT_EQ(0, setsockopt(q.cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(q.cli);
+	ASSERT_EQ(-ECONNRESET, tt_recv(q.srv, buf, sizeof(buf), 2000));
+	tt_get_info(q.srv, &info);
+	ASSERT_EQ(TCPTERM_PEER_RST, info.tti_peer_end);
+	ASSERT_EQ(0, info.tti_flags & TCPTERM_F_RST_SENT);
+}
+
+/* Untracked sockets report the defaults; short optlen truncates. */
+static void info_untracked(const struct tt_variant *v)
+{
+	struct tcpterm_info info;
+	socklen_t len;
+	__u32 version = 0;
+	int fd = socket(v->family, SOCK_STREAM, 0);
+
+	tt_get_info(fd, &info);
+	ASSERT_EQ(0, info.tti_flags);
+	ASSERT_EQ(TCPTERM_POLICY_DEFAULT, info.tti_policy);
+	ASSERT_EQ(TCPTERM_PEER_OPEN, info.tti_peer_end);
+
+	len = sizeof(version);
+	ASSERT_EQ(0, getsockopt(fd, SOL_TCPTERM, TCPTERM_INFO, &version, &len));
+	ASSERT_EQ(sizeof(version), len);
+	ASSERT_EQ(TCPTERM_INFO_VERSION, version);
+	len = 0;
+	ASSERT_EQ(0, getsockopt(fd, SOL_TCPTERM, TCPTERM_INFO, &info, &len));
+	ASSERT_EQ(0, len);
+}
+
+/* Bad input: clear errnos, nothing changes. */
+static void bad_input(const struct tt_variant *v)
+{
+	int fd = socket(v->family, SOCK_STREAM, 0), val = 1, big[4] = { 1 };
+	long long pagesz = sysconf(_SC_PAGESIZE);
+	socklen_t len;
+	void *gone;
+
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_ERRNO(EINVAL, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, 0));
+	ASSERT_ERRNO(EINVAL, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, 2));
+	ASSERT_ERRNO(EINVAL, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, big,
+					sizeof(big)));
+	val = 99;
+	ASSERT_ERRNO(EINVAL, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, 4));
+	val = -1;
+	ASSERT_ERRNO(EINVAL, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, 4));
+	val = 2;
+	ASSERT_ERRNO(EINVAL, setsockopt(fd, SOL_TCPTERM, TCPTERM_CROSSING_ERROR,
+					&val, 4));
+	ASSERT_ERRNO(EFAULT, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, NULL, 4));
+	gone = mmap(NULL, pagesz, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(gone != MAP_FAILED);
+	munmap(gone, pagesz);
+	ASSERT_ERRNO(EFAULT, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, gone, 4));
+	ASSERT_ERRNO(ENOPROTOOPT, setsockopt(fd, SOL_TCPTERM, 77, &val, 4));
+	ASSERT_ERRNO(ENOPROTOOPT, setsockopt(fd, SOL_TCPTERM, TCPTERM_INFO, &val, 4));
+
+	/* None of the above tracked the socket or changed its policy. */
+	len = sizeof(val);
+	ASSERT_EQ(0, getsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, &len));
+	ASSERT_EQ(TCPTERM_POLICY_DEFAULT, val);
+
+	len = 2;
+	ASSERT_ERRNO(EINVAL, getsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, &len));
+	len = -1;
+	ASSERT_ERRNO(EINVAL, getsockopt(fd, SOL_TCPTERM, TCPTERM_INFO, &val, &len));
+	ASSERT_ERRNO(EFAULT, getsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, NULL));
+	len = sizeof(val);
+	ASSERT_ERRNO(EFAULT, getsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, gone, &len));
+	len = sizeof(val);
+	ASSERT_ERRNO(ENOPROTOOPT, getsockopt(fd, SOL_TCPTERM, 77, &val, &len));
+	close(fd);
+
+	/* Not TCP: the level is unknown there. */
+	fd = socket(v->family, SOCK_DGRAM, 0);
+	val = 1;
+	ASSERT_ERRNO(ENOPROTOOPT, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, 4));
+	close(fd);
+	fd = socket(v->family, SOCK_STREAM, IPPROTO_MPTCP);
+	if (fd >= 0) {
+		errno = 0;
+		ASSERT_EQ(-1, setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, 4));
+		ASSERT_TRUE(errno == EOPNOTSUPP || errno == ENOPROTOOPT);
+		close(fd);
+	}
+}
+
+/* Other levels behave exactly as without the module. */
+static void other_levels(const struct tt_variant *v)
+{
+	int fd = socket(v->family, SOCK_STREAM, 0), val = 1;
+	socklen_t len = sizeof(val);
+
+	ASSERT_EQ(0, setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &val, 4));
+	val = 0;
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &val, &len));
+	ASSERT_EQ(1, val);
+	val = 1;
+	ASSERT_EQ(0, setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &val, 4));
+	ASSERT_ERRNO(ENOPROTOOPT, setsockopt(fd, 0x12345, 1, &val, 4));
+	len = sizeof(val);
+	/* ip_getsockopt says EOPNOTSUPP, ipv6_getsockopt ENOPROTOOPT. */
+	ASSERT_ERRNO(v->family == AF_INET ? EOPNOTSUPP : ENOPROTOOPT,
+		     getsockopt(fd, 0x12345, 1, &val, &len));
+	ASSERT_ERRNO(EINVAL, setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, &val, 2));
+	close(fd);
+}
+
+/* Any user may set a policy on their own socket. */
+static void unprivileged(const struct tt_variant *v)
+{
+	int status, fd, val;
+	socklen_t len = sizeof(val);
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		if (setgid(65534) || setuid(65534))
+			_exit(2);
+		fd = socket(v->family, SOCK_STREAM, 0);
+		val = TCPTERM_POLICY_HALF_DUPLEX;
+		if (setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, 4))
+			_exit(3);
+		val = 0;
+		if (getsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &val, &len) ||
+		    val != TCPTERM_POLICY_HALF_DUPLEX)
+			_exit(4);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * rmmod while policied sockets are open: the module goes, the sockets
+ * fall back to stock behaviour and still close cleanly; the level is
+ * unknown again; insmod brings it back.
+ */
+static void unload_with_sockets(const struct tt_variant *v)
+{
+	const char *ko = getenv("TCPTERM_KO");
+	struct tt_pair p[8];
+	struct tt_topo t;
+	char buf[256], cmd[256];
+	int i, val = 1;
+
+	if (!ko)
+		TT_SKIP("TCPTERM_KO not set");
+	tt_topo_up(&t, 0);
+	for (i = 0; i < 8; i++) {
+		tt_pair_open(&t, v, &p[i]);
+		tt_set_policy(p[i].srv, TCPTERM_POLICY_HALF_DUPLEX);
+		tt_set_policy(p[i].cli, TCPTERM_POLICY_HALF_DUPLEX);
+	}
+	ASSERT_EQ(0, shutdown(p[0].srv, SHUT_RD));
+	ASSERT_EQ(0, system("rmmod tcpterm"));
+
+	ASSERT_ERRNO(ENOPROTOOPT, setsockopt(p[1].srv, SOL_TCPTERM,
+					     TCPTERM_POLICY, &val, 4));
+	/* Stock again: late data after SHUT_RD is queued, not reset. */
+	tt_send(p[0].cli, 10);
+	tt_wait_inq(p[0].srv, 10);
+	for (i = 0; i < 8; i++) {
+		ASSERT_EQ(0, shutdown(p[i].cli, SHUT_WR));
+		ASSERT_EQ(i ? 0 : 10, tt_recv(p[i].srv, buf, sizeof(buf), 2000));
+		close(p[i].srv);
+		ASSERT_EQ(0, tt_recv(p[i].cli, buf, sizeof(buf), 2000));
+		close(p[i].cli);
+	}
+	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
+	ASSERT_EQ(0, system(cmd));
+	tt_set_policy(p[0].lsn, TCPTERM_POLICY_HALF_DUPLEX);
+}
+
+static const struct tt_test tests[] = {
+	{ "tcp_transfer",		tcp_transfer,			TT_ALL },
+	{ "hd_close_unread",		hd_close_unread,		TT_ALL },
+	{ "hd_shutrd_unread",		hd_shutrd_unread,		TT_ALL },
+	{ "hd_shutrd_late",		hd_shutrd_late,			TT_ALL },
+	{ "hd_shutrdwr_late",		hd_shutrdwr_late,		TT_V4V6 },
+	{ "hd_close_late",		hd_close_late,			TT_V4V6 },
+	{ "hd_clean",			hd_clean,			TT_ALL },
+	{ "default_shutrd_tracked",	default_shutrd_tracked,		TT_V4V6 },
+	{ "default_shutrd_untracked",	default_shutrd_untracked,	TT_V4V6 },
+	{ "default_close_unread",	default_close_unread,		TT_V4V6 },
+	{ "inherit_listener",		inherit_listener,		TT_ALL },
+	{ "info_peer_end",		info_peer_end,			TT_V4V6 },
+	{ "info_untracked",		info_untracked,			TT_V4V6 },
+	{ "bad_input",			bad_input,			TT_V4V6 },
+	{ "other_levels",		other_levels,			TT_V4V6 },
+	{ "unprivileged",		unprivileged,			TT_V4V6 },
+	{ "unload_with_sockets",	unload_with_sockets,		TT_V4V6 },
+};
+
+int main(int argc, char **argv)
+{
+	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
