@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Crossing FINs.  netem delays each direction by 50 ms, so two
+ * shutdown(SHUT_WR) calls made microseconds apart always cross on the
+ * wire: each FIN reaches the other end before the ACK of that end's own
+ * FIN could.  Cases without the delay (or with orderly closes) must never
+ * be flagged.
+ *
+ *   netns tt-cli-PID                        netns tt-srv-PID
+ *   +------------------+   netem 50 ms     +------------------+
+ *   | veth0 10.77.0.1  |<----------------->| veth1 10.77.0.2  |
+ *   |       fd77::1    |   each direction  |       fd77::2    |
+ *   +------------------+                   +------------------+
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include "lib.h"
+
+static const int tt_delay_ms = 50;
+
+static void track(int fd, int crossing_error)
+{
+	tt_set_policy(fd, TCPTERM_POLICY_DEFAULT);
+	if (setsockopt(fd, SOL_TCPTERM, TCPTERM_CROSSING_ERROR,
+		       &crossing_error, sizeof(crossing_error)))
+		TT_FAIL("TCPTERM_CROSSING_ERROR");
+}
+
+static void expect_crossed(int fd, bool crossed)
+{
+	struct tcpterm_info info;
+
+	tt_get_info(fd, &info);
+	ASSERT_EQ(crossed, !!(info.tti_flags & TCPTERM_F_CROSSED));
+	ASSERT_EQ(crossed, info.tti_crossed_time_ns != 0);
+}
+
+/* Both ends half-close at the same instant: flagged on both. */
+static void simultaneous(const struct tt_variant *v)
+{
+	long long c0, s0;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[16];
+
+	tt_topo_up(&t, tt_delay_ms);
+	tt_pair_open(&t, v, &p);
+	track(p.cli, 0);
+	track(p.srv, 0);
+	c0 = tt_stat(t.cli_ns, "Crossings");
+	s0 = tt_stat(t.srv_ns, "Crossings");
+	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	ASSERT_EQ(0, tt_recv(p.srv, buf, sizeof(buf), 2000));
+	expect_crossed(p.cli, true);
+	expect_crossed(p.srv, true);
+	ASSERT_EQ(c0 + 1, tt_stat(t.cli_ns, "Crossings"));
+	ASSERT_EQ(s0 + 1, tt_stat(t.srv_ns, "Crossings"));
+}
+
+/*
+ * The seed's scenario: the client sends its last request and half-closes
+ * while the server half-closes.  The request reaches the server after its
+ * FIN went out (late data); the client reads EOF unless it asked for the
+ * crossing to be an error.
+ */
+static void seed_scenario(const struct tt_variant *v, int crossing_error,
+			  bool use_so_error)
+{
+	long long late0, err0;
+	struct tcpterm_info info;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[16];
+
+	tt_topo_up(&t, tt_delay_ms);
+	tt_pair_open(&t, v, &p);
+	track(p.cli, crossing_error);
+	track(p.srv, 0);
+	late0 = tt_stat(t.srv_ns, "LateData");
+	err0 = tt_stat(t.cli_ns, "CrossingErrors");
+
+	ASSERT_EQ(7, send(p.cli, "REQUEST", 7, 0));
+	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+
+	/* The server got the request but can no longer answer it. */
+	tt_wait_inq(p.srv, 7);
+	ASSERT_EQ(7, tt_recv(p.srv, buf, sizeof(buf), 2000));
+	ASSERT_EQ(0, tt_recv(p.srv, buf, sizeof(buf), 2000));
+	tt_get_info(p.srv, &info);
+	ASSERT_TRUE(info.tti_flags & TCPTERM_F_LATE_DATA);
+	ASSERT_EQ(late0 + 1, tt_stat(t.srv_ns, "LateData"));
+
+	ASSERT_TRUE(tt_poll(p.cli, POLLIN, 2000) & POLLIN);
+	tt_msleep(20);
+	expect_crossed(p.cli, true);
+	if (!crossing_error) {
+		ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 0) & POLLERR);
+		ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 0));
+		ASSERT_EQ(0, tt_so_error(p.cli));
+		ASSERT_EQ(err0, tt_stat(t.cli_ns, "CrossingErrors"));
+		return;
+	}
+	ASSERT_TRUE(tt_poll(p.cli, POLLIN, 0) & POLLERR);
+	if (use_so_error) {
+		ASSERT_EQ(EPROTO, tt_so_error(p.cli));
+	} else {
+		ASSERT_EQ(-EPROTO, recv(p.cli, buf, sizeof(buf), MSG_PEEK) < 0 ?
+			  -errno : 0);
+		ASSERT_EQ(-EPROTO, tt_recv(p.cli, buf, sizeof(buf), 0));
+	}
+	/* Reported once; then the EOF. */
+	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 0));
+	ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 0) & POLLERR);
+	ASSERT_EQ(err0 + 1, tt_stat(t.cli_ns, "CrossingErrors"));
+}
+
+static void seed_eof(const struct tt_variant *v)
+{
+	seed_scenario(v, 0, false);
+}
+
+static void seed_error_read(const struct tt_variant *v)
+{
+	seed_scenario(v, 1, false);
+}
+
+static void seed_error_so_error(const struct tt_variant *v)
+{
+	seed_scenario(v, 1, true);
+}
+
+/* FIN, ACK, then FIN: an orderly close is never a crossing. */
+static void orderly(const struct tt_variant *v, bool close_at_once)
+{
+	long long c0, s0;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[16];
+
+	tt_topo_up(&t, tt_delay_ms);
+	tt_pair_open(&t, v, &p);
+	track(p.cli, 1);
+	track(p.srv, 1);
+	c0 = tt_stat(t.cli_ns, "Crossings");
+	s0 = tt_stat(t.srv_ns, "Crossings");
+	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	ASSERT_EQ(0, tt_recv(p.srv, buf, sizeof(buf), 2000));
+	if (close_at_once) {
+		/* Our FIN may carry the ACK of theirs. */
+		ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+	} else {
+		tt_msleep(3 * tt_delay_ms);
+		ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+	}
+	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	tt_msleep(3 * tt_delay_ms);
+	expect_crossed(p.cli, false);
+	expect_crossed(p.srv, false);
+	ASSERT_EQ(0, tt_so_error(p.cli));
+	ASSERT_EQ(c0, tt_stat(t.cli_ns, "Crossings"));
+	ASSERT_EQ(s0, tt_stat(t.srv_ns, "Crossings"));
+}
+
+static void orderly_close(const struct tt_variant *v)
+{
+	orderly(v, false);
+}
+
+static void orderly_piggyback(const struct tt_variant *v)
+{
+	orderly(v, true);
+}
+
+/*
+ * Our FIN is still queued behind data the peer's closed window holds
+ * back when the peer's FIN arrives: FIN_WAIT1 -> CLOSING, yet nothing
+ * crossed on the wire.  Not flagged.
+ */
+static void fin_queued(const struct tt_variant *v)
+{
+	int lsn, cli, srv, small = 2048, flags;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	long long c0;
+	struct tt_topo t;
+	char buf[65536];
+
+	tt_topo_up(&t, 0);
+	lsn = tt_listen(&t, v, -1);
+	ASSERT_EQ(0, setsockopt(lsn, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
+	cli = tt_connect(&t, v, lsn);
+	srv = tt_accept(&t, lsn);
+	track(cli, 1);
+	c0 = tt_stat(t.cli_ns, "Crossings");
+
+	flags = fcntl(cli, F_GETFL);
+	fcntl(cli, F_SETFL, flags | O_NONBLOCK);
+	memset(buf, 'q', sizeof(buf));
+	while (send(cli, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	tt_msleep(100);
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));	/* FIN queued, not sent */
+	ASSERT_EQ(0, shutdown(srv, SHUT_WR));
+	tt_msleep(100);
+	ASSERT_EQ(0, getsockopt(cli, IPPROTO_TCP, TCP_INFO, &ti, &len));
+	ASSERT_EQ(TCP_CLOSING, ti.tcpi_state);	/* it did pass FIN_WAIT1 */
+	expect_crossed(cli, false);
+	ASSERT_EQ(c0, tt_stat(t.cli_ns, "Crossings"));
+	ASSERT_EQ(0, tt_so_error(cli));
+
+	/* Drain, so the connection still ends cleanly. */
+	while (tt_recv(srv, buf, sizeof(buf), 2000) > 0)
+		;
+	ASSERT_EQ(0, tt_recv(cli, buf, sizeof(buf), 2000));
+}
+
+/* Every socket is watched, opted in or not: the counter sees them all. */
+static void parallel(const struct tt_variant *v)
+{
+	enum { N = 32 };
+	struct tt_pair p[N];
+	long long c0, s0;
+	struct tt_topo t;
+	char buf[16];
+	int i;
+
+	tt_topo_up(&t, tt_delay_ms);
+	for (i = 0; i < N; i++)
+		tt_pair_open(&t, v, &p[i]);
+	track(p[0].cli, 0);
+	c0 = tt_stat(t.cli_ns, "Crossings");
+	s0 = tt_stat(t.srv_ns, "Crossings");
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, shutdown(p[i].cli, SHUT_WR));
+	for (i = 0; i < N; i++)
+		ASSERT_EQ(0, shutdown(p[i].srv, SHUT_WR));
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(0, tt_recv(p[i].cli, buf, sizeof(buf), 2000));
+		ASSERT_EQ(0, tt_recv(p[i].srv, buf, sizeof(buf), 2000));
+	}
+	tt_msleep(3 * tt_delay_ms);
+	ASSERT_EQ(c0 + N, tt_stat(t.cli_ns, "Crossings"));
+	ASSERT_EQ(s0 + N, tt_stat(t.srv_ns, "Crossings"));
+	expect_crossed(p[0].cli, true);
+	expect_crossed(p[1].cli, false);	/* untracked: counted only */
+}
+
+static uint16_t local_port(int fd)
+{
+	struct sockaddr_in6 sa;
+	socklen_t len = sizeof(sa);
+
+	getsockname(fd, (struct sockaddr *)&sa, &len);
+	return ntohs(sa.sin6_port);	/* same offset in sockaddr_in */
+}
+
+/* A crossing is multicast, with its ports, in the socket's netns. */
+static void event_crossing(const struct tt_variant *v)
+{
+	uint16_t sport, dport;
+	struct tt_topo t;
+	struct tt_pair p;
+	int nl;
+	char buf[16];
+
+	tt_topo_up(&t, tt_delay_ms);
+	tt_pair_open(&t, v, &p);
+	nl = tt_events_open(t.cli_ns);
+	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_CROSSING, &sport, &dport, 2000));
+	ASSERT_EQ(local_port(p.cli), sport);
+	ASSERT_EQ(local_port(p.lsn), dport);
+}
+
+/* A policy RST is multicast too. */
+static void event_policy_rst(const struct tt_variant *v)
+{
+	uint16_t sport, dport;
+	struct tt_topo t;
+	struct tt_pair p;
+	int nl;
+
+	tt_topo_up(&t, 0);
+	tt_pair_open(&t, v, &p);
+	tt_set_policy(p.srv, TCPTERM_POLICY_HALF_DUPLEX);
+	nl = tt_events_open(t.srv_ns);
+	tt_send(p.cli, 10);
+	tt_wait_inq(p.srv, 10);
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
+	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_POLICY_RST, &sport, &dport, 2000));
+	ASSERT_EQ(local_port(p.lsn), sport);
+	ASSERT_EQ(local_port(p.cli), dport);
+}
+
+static const struct tt_test tests[] = {
+	{ "simultaneous",	 simultaneous,		TT_ALL },
+	{ "seed_eof",		 seed_eof,		TT_V4V6 },
+	{ "seed_error_read",	 seed_error_read,	TT_V4V6 },
+	{ "seed_error_so_error", seed_error_so_error,	TT_V4V6 },
+	{ "orderly_close",	 orderly_close,		TT_V4V6 },
+	{ "orderly_piggyback",	 orderly_piggyback,	TT_V4V6 },
+	{ "fin_queued",		 fin_queued,		TT_V4V6 },
+	{ "parallel",		 parallel,		TT_V4V6 },
+	{ "event_crossing",	 event_crossing,	TT_V4V6 },
+	{ "event_policy_rst",	 event_policy_rst,	TT_V4V6 },
+};
+
+int main(int argc, char **argv)
+{
+	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
