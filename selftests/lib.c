@@ -44,29 +44,29 @@ static int tt_ns_open(const char *name)
 	return fd;
 }
 
-static struct tt_topo *tt_cleanup_topo;
+static char tt_cleanup_cmd[4096];
 
+/* atexit: delete every namespace this process made. */
 static void tt_topo_down(void)
 {
-	char cmd[128];
-
-	if (!tt_cleanup_topo)
-		return;
-	snprintf(cmd, sizeof(cmd), "/sbin/ip netns del %s; /sbin/ip netns del %s",
-		 tt_cleanup_topo->cli, tt_cleanup_topo->srv);
-	if (system(cmd))
-		printf("# cleanup of %s failed\n", tt_cleanup_topo->cli);
+	if (tt_cleanup_cmd[0] && system(tt_cleanup_cmd))
+		printf("# namespace cleanup failed\n");
 }
 
 void tt_topo_up(struct tt_topo *t, int delay_ms)
 {
+	static int seq;
 	int i;
 
-	snprintf(t->cli, sizeof(t->cli), "tt-cli-%d", getpid());
-	snprintf(t->srv, sizeof(t->srv), "tt-srv-%d", getpid());
+	seq++;
+	snprintf(t->cli, sizeof(t->cli), "tt-cli-%d-%d", getpid(), seq);
+	snprintf(t->srv, sizeof(t->srv), "tt-srv-%d-%d", getpid(), seq);
 	tt_sh("/sbin/ip netns add %s && /sbin/ip netns add %s", t->cli, t->srv);
-	tt_cleanup_topo = t;
-	atexit(tt_topo_down);
+	if (!tt_cleanup_cmd[0])
+		atexit(tt_topo_down);
+	snprintf(tt_cleanup_cmd + strlen(tt_cleanup_cmd),
+		 sizeof(tt_cleanup_cmd) - strlen(tt_cleanup_cmd),
+		 "/sbin/ip netns del %s; /sbin/ip netns del %s; ", t->cli, t->srv);
 	tt_sh("/sbin/ip -n %s link add veth0 type veth peer name veth1 netns %s",
 	      t->cli, t->srv);
 	for (i = 0; i < 2; i++) {
