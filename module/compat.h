@@ -7,11 +7,7 @@
 #ifndef _TCPTERM_COMPAT_H
 #define _TCPTERM_COMPAT_H
 
-#include <linux/version.h>
-
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
-#error "tcpterm supports Linux 6.1 and newer"
-#endif
+/* The supported range is checked once, in module/Kbuild. */
 
 #include <linux/ftrace.h>
 

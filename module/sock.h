@@ -18,7 +18,7 @@ struct tcpterm_sock {
 	struct rhash_head	node;
 	struct sock		*sk;		/* key */
 	struct rcu_head		rcu;
-	spinlock_t		lock;
+	spinlock_t		lock;		/* guards the fields below */
 	u8			policy;
 	u8			crossing_error;
 	u8			rst_reason;

@@ -12,20 +12,42 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 scripts/deps.sh || exit 1
-make -s module || exit 1
+mkdir -p build
+make -s module 2>&1 | tee build/module-build.log || exit 1
 make -s selftests || exit 1
+
+# Host-side checks, reported as test cases like the guest's.
+host=build/host-checks.log
+{
+	echo "# selftest: host_checks"
+	n=0
+	check() { # name, then the command
+		local name=$1
+		shift
+		n=$((n + 1))
+		if "$@" >"build/$name.log" 2>&1; then
+			echo "  ok $n $name"
+		else
+			sed 's/^/  # /' "build/$name.log" | head -n 30
+			echo "  not ok $n $name"
+		fi
+	}
+	check build_w1_warning_free bash -c '! grep -E "warning:|error:" build/module-build.log'
+	check checkpatch_strict scripts/style.sh
+	check sparse_clean bash -c 'touch module/*.c && make sparse 2>&1 | tee /dev/stderr | { ! grep -E "(warning|error):"; }'
+} >"$host"
 
 run=$(scripts/vm.sh test | tail -n1)
 [ -d "$run" ] || { echo "vm runner failed"; echo "0 passed, 1 failed"; exit 1; }
 result=$run/result.log
 console=$run/console.log
 
-cat "$result"
+cat "$host" "$result"
 
 # Test cases are the nested (indented) KTAP results.
-passed=$(grep -Ec '^ +ok [0-9]+ [^#]*$' "$result")
-skipped=$(grep -Ec '^ +ok [0-9]+ .*# SKIP' "$result")
-failed=$(grep -Ec '^ +not ok [0-9]+' "$result")
+passed=$(cat "$host" "$result" | grep -Ec '^ +ok [0-9]+ [^#]*$')
+skipped=$(cat "$host" "$result" | grep -Ec '^ +ok [0-9]+ .*# SKIP')
+failed=$(cat "$host" "$result" | grep -Ec '^ +not ok [0-9]+')
 
 if ! grep -q '^TCPTERM-VM-DONE' "$result"; then
 	echo "not ok: the VM did not finish (see $console)"

@@ -57,12 +57,14 @@ enum tcpterm_peer_end {
 };
 
 /* tti_flags */
-#define TCPTERM_F_TRACKED	(1U << 0) /* socket opted in */
-#define TCPTERM_F_RST_SENT	(1U << 1) /* the policy sent an RST */
-#define TCPTERM_F_CROSSED	(1U << 2) /* our FIN and the peer's crossed */
-#define TCPTERM_F_LATE_DATA	(1U << 3) /* data arrived after our FIN was
-					   * sent, not acknowledging it
-					   */
+enum tcpterm_info_flags {
+	TCPTERM_F_TRACKED	= 0x1,	/* the socket opted in */
+	TCPTERM_F_RST_SENT	= 0x2,	/* the policy sent an RST */
+	TCPTERM_F_CROSSED	= 0x4,	/* our FIN and the peer's crossed */
+	TCPTERM_F_LATE_DATA	= 0x8,	/* data arrived after our FIN was
+					 * sent, not acknowledging it
+					 */
+};
 
 #define TCPTERM_INFO_VERSION	1
 
@@ -99,6 +101,7 @@ enum tcpterm_genl_cmd {
 	TCPTERM_CMD_GET_STATS,		/* request: counters of this netns */
 	__TCPTERM_CMD_MAX,
 };
+
 #define TCPTERM_CMD_MAX (__TCPTERM_CMD_MAX - 1)
 
 enum tcpterm_event_kind {
@@ -121,6 +124,7 @@ enum tcpterm_attr {
 	TCPTERM_A_PAD,
 	__TCPTERM_A_MAX,
 };
+
 #define TCPTERM_A_MAX (__TCPTERM_A_MAX - 1)
 
 /* Per network namespace counters (/proc/net/tcpterm, TCPTERM_A_STATS). */
@@ -133,6 +137,7 @@ enum tcpterm_stat {
 	TCPTERM_STAT_CROSSING_ERRORS,	/* crossings turned into errors */
 	__TCPTERM_STAT_MAX,
 };
+
 #define TCPTERM_STAT_MAX (__TCPTERM_STAT_MAX - 1)
 
 #endif /* _UAPI_LINUX_TCPTERM_H */
