@@ -60,13 +60,13 @@ static void tcpterm_flag(struct sock *sk, u32 flag)
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	if (ts) {
-		spin_lock(&ts->lock);
+		spin_lock_bh(&ts->lock);
 		ts->flags |= flag;
 		if (flag == TCPTERM_F_CROSSED) {
 			ts->crossed_time_ns = ktime_get_ns();
 			report = ts->crossing_error;
 		}
-		spin_unlock(&ts->lock);
+		spin_unlock_bh(&ts->lock);
 	}
 	rcu_read_unlock();
 

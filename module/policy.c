@@ -265,10 +265,10 @@ void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb)
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	if (ts) {
-		spin_lock(&ts->lock);
+		spin_lock_bh(&ts->lock);
 		first = !ts->abort_pending;
 		ts->abort_pending = true;
-		spin_unlock(&ts->lock);
+		spin_unlock_bh(&ts->lock);
 		if (first) {
 			tcpterm_note_discard(sk, ts, tcpterm_new_data(sk, skb));
 			tcpterm_schedule_abort(sk);
@@ -324,6 +324,7 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 {
 	int val;
 
+	/* MPTCP refuses unknown levels itself; never track a subflow. */
 	if (sk_is_mptcp(sk))
 		return -EOPNOTSUPP;
 
