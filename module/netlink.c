@@ -34,6 +34,7 @@ static const char * const tcpterm_stat_names[__TCPTERM_STAT_MAX] = {
 	[TCPTERM_STAT_CROSSINGS]	= "Crossings",
 	[TCPTERM_STAT_LATE_DATA]	= "LateData",
 	[TCPTERM_STAT_CROSSING_ERRORS]	= "CrossingErrors",
+	[TCPTERM_STAT_TRACKED_SOCKETS]	= "TrackedSockets",
 };
 
 static struct tcpterm_net *tcpterm_pernet(const struct net *net)

@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <net/sock.h>
 
+#include "netlink.h"
 #include "sock.h"
 
 static struct rhashtable tcpterm_socks;
@@ -76,6 +77,7 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
 		return IS_ERR(old) ? NULL : old;
 	}
 	atomic_inc(&tcpterm_nsocks);
+	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS, 1);
 	return ts;
 }
 
@@ -117,8 +119,12 @@ void tcpterm_sock_destroy(struct sock *sk)
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	if (ts && !rhashtable_remove_fast(&tcpterm_socks, &ts->node,
-					  tcpterm_sock_params))
+					  tcpterm_sock_params)) {
+		/* A gauge: per-cpu sums of +1 and -1 wrap back to the count. */
+		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS,
+				 (u64)-1);
 		tcpterm_sock_free(ts);
+	}
 	rcu_read_unlock();
 }
 

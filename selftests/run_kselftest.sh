@@ -8,8 +8,7 @@
 cd "$(dirname "$0")" || exit 1
 export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 
-progs="module_load.sh tcpterm_sockopt"
-[ -x ./tcpterm_crossing ] && progs="$progs tcpterm_crossing"
+progs="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_fuzz tcpterm_stress"
 
 # What the kernel prints when something is wrong (not words that merely
 # contain them, like "RCU lockdep checking is enabled").

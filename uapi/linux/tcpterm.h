@@ -135,6 +135,7 @@ enum tcpterm_stat {
 	TCPTERM_STAT_CROSSINGS,		/* FINs that crossed */
 	TCPTERM_STAT_LATE_DATA,		/* segments after our FIN, not acking it */
 	TCPTERM_STAT_CROSSING_ERRORS,	/* crossings turned into errors */
+	TCPTERM_STAT_TRACKED_SOCKETS,	/* gauge: sockets tracked now */
 	__TCPTERM_STAT_MAX,
 };
 

@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Stress: thousands of connections across both policies and families,
+ * in random close and shutdown orders, with peers that reset or vanish,
+ * while the module is removed and inserted again several times.
+ *
+ * Every connection must end in a way its applications can see: all data
+ * delivered, or an error on one side saying why not.  Afterwards the
+ * module is loaded, the kernel log is clean (the runner checks), and the
+ * module's own count of tracked sockets is back to zero.
+ */
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include "lib.h"
+
+static const int tt_workers = 4;
+static const int tt_conns_per_worker = 500;
+static const int tt_reloads = 5;
+
+enum scenario { S_NORMAL, S_CLOSE_UNREAD, S_SHUT_RD, S_PEER_RESET,
+		S_CROSS, S_VANISH, S_MAX };
+
+static unsigned int rnd(unsigned int n)
+{
+	return (unsigned int)random() % n;
+}
+
+static void timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = 5 };
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+}
+
+/* Read to EOF or error: bytes read, or -errno. */
+static long drain(int fd)
+{
+	char buf[8192];
+	long total = 0;
+	ssize_t r;
+
+	while ((r = recv(fd, buf, sizeof(buf), 0)) > 0)
+		total += r;
+	return r < 0 ? -errno : total;
+}
+
+static bool is_reset(long r)
+{
+	return r == -ECONNRESET || r == -ECONNABORTED || r == -EPIPE;
+}
+
+/* One connection; fails the test on silent data loss. */
+static void one(const struct tt_topo *t, const struct tt_variant *v, int lsn)
+{
+	struct linger lg = { 1, 0 };
+	int policy = rnd(2), s = rnd(S_MAX), len = 1 + rnd(20000);
+	int cli = tt_connect(t, v, lsn), srv = tt_accept(t, lsn);
+	long r;
+
+	timeouts(cli);
+	timeouts(srv);
+	/* The module may be away right now: ENOPROTOOPT is fine. */
+	setsockopt(srv, SOL_TCPTERM, TCPTERM_POLICY, &policy, sizeof(policy));
+	setsockopt(cli, SOL_TCPTERM, TCPTERM_POLICY, &policy, sizeof(policy));
+
+	switch (s) {
+	case S_NORMAL:
+		tt_send(cli, len);
+		shutdown(cli, SHUT_WR);
+		r = drain(srv);
+		close(srv);
+		if (r != len)
+			TT_FAIL("normal: sent %d, server read %ld", len, r);
+		if (drain(cli) != 0)
+			TT_FAIL("normal: no clean EOF at the client");
+		close(cli);
+		return;
+	case S_CLOSE_UNREAD:
+		tt_send(cli, len);
+		tt_wait_inq(srv, 1);
+		close(srv);
+		r = drain(cli);
+		close(cli);
+		if (!is_reset(r))
+			TT_FAIL("close unread: data lost, client read %ld", r);
+		return;
+	case S_SHUT_RD:
+		shutdown(srv, SHUT_RD);
+		send(cli, "x", 1, MSG_NOSIGNAL);
+		tt_msleep(1);
+		r = recv(srv, &(char){ 0 }, 1, MSG_DONTWAIT);
+		/*
+		 * Delivered or not yet arrived (stock: 1, EOF or EAGAIN), or
+		 * reset (half-duplex: ECONNABORTED, or EAGAIN while pending).
+		 */
+		if (r != 1 && r != 0 &&
+		    !(r < 0 && (errno == ECONNABORTED || errno == EAGAIN)))
+			TT_FAIL("shut_rd: server recv %ld errno %d", r, errno);
+		close(srv);
+		close(cli);
+		return;
+	case S_PEER_RESET:
+		setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(cli);
+		r = drain(srv);
+		if (!is_reset(r))
+			TT_FAIL("peer reset: server read %ld", r);
+		close(srv);
+		return;
+	case S_CROSS:
+		shutdown(cli, SHUT_WR);
+		shutdown(srv, SHUT_WR);
+		if (drain(cli) != 0 || drain(srv) != 0)
+			TT_FAIL("cross: no clean EOF");
+		close(cli);
+		close(srv);
+		return;
+	default: /* S_VANISH: the client goes without a word */
+		tt_send(cli, len);
+		setsockopt(cli, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(cli);
+		r = drain(srv);
+		if (!is_reset(r))
+			TT_FAIL("vanish: server saw no reset (%ld)", r);
+		close(srv);
+		return;
+	}
+}
+
+static void worker(const struct tt_topo *t, const struct tt_variant *v6,
+		   const struct tt_variant *v4)
+{
+	int lsn4, lsn6, i;
+
+	srandom(getpid());
+	lsn4 = tt_listen(t, v4, -1);
+	lsn6 = tt_listen(t, v6, -1);
+	for (i = 0; i < tt_conns_per_worker; i++)
+		one(t, (i & 1) ? v6 : v4, (i & 1) ? lsn6 : lsn4);
+	close(lsn4);
+	close(lsn6);
+}
+
+static void reloader(const char *ko)
+{
+	char cmd[256];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "rmmod tcpterm && insmod %s", ko);
+	for (i = 0; i < tt_reloads; i++) {
+		tt_msleep(300 + rnd(700));
+		if (system(cmd))
+			TT_FAIL("reload %d", i);
+	}
+}
+
+static void wait_children(int n)
+{
+	int status, failed = 0;
+
+	while (n--) {
+		if (wait(&status) < 0)
+			TT_FAIL("wait");
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			failed++;
+	}
+	ASSERT_EQ(0, failed);
+}
+
+static void stress(const struct tt_variant *unused)
+{
+	static const struct tt_variant v4 = { "ipv4", AF_INET, "10.77.0.2", "0.0.0.0" };
+	static const struct tt_variant v6 = { "ipv6", AF_INET6, "fd77::2", "::" };
+	const char *ko = getenv("TCPTERM_KO");
+	long long cli_n, srv_n;
+	struct tt_topo t;
+	int i, waited;
+
+	if (!ko)
+		TT_SKIP("TCPTERM_KO not set");
+	tt_topo_up(&t, 0);
+	for (i = 0; i < tt_workers; i++)
+		if (fork() == 0) {
+			alarm(400);
+			worker(&t, &v6, &v4);
+			_exit(0);
+		}
+	if (fork() == 0) {
+		srandom(getpid());
+		reloader(ko);
+		_exit(0);
+	}
+	wait_children(tt_workers + 1);
+
+	for (waited = 0; waited < 20000; waited += 100) {
+		cli_n = tt_stat(t.cli_ns, "TrackedSockets");
+		srv_n = tt_stat(t.srv_ns, "TrackedSockets");
+		if (!cli_n && !srv_n)
+			break;
+		tt_msleep(100);
+	}
+	TT_LOG("tracked sockets left: client %lld, server %lld", cli_n, srv_n);
+	ASSERT_EQ(0, cli_n);
+	ASSERT_EQ(0, srv_n);
+}
+
+static const struct tt_test tests[] = {
+	{ "stress_reload", stress, TT_V4, 600 },
+};
+
+int main(int argc, char **argv)
+{
+	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+}
