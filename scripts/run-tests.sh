@@ -2,19 +2,41 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The one test command: install what is missing, build the module and
-# the selftests, boot the VM, run every selftest, and report
+# the selftests, check style, then for each kernel boot the VM and run
+# every selftest.  Ends with
 #   N passed, N failed, N skipped
-# counting each test case.  Exits non-zero on any failure, on a kernel
-# splat in the guest log, or when the VM did not finish.
+# counting each test case on each kernel.  Exits non-zero on any failure,
+# on a kernel splat in a guest log, or when a VM did not finish.
+#
+# KERNELS: which kernels, default "debian debug".  debian is Debian's own
+# amd64 kernel; debug is built from linux-source-6.1 with KASAN, lockdep
+# and kmemleak (scripts/debug-kernel.sh, cached per machine).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
+KERNELS=${KERNELS:-debian debug}
 
 scripts/deps.sh || exit 1
 mkdir -p build
 make -s module 2>&1 | tee build/module-build.log || exit 1
 make -s selftests || exit 1
+
+total_pass=0
+total_fail=0
+total_skip=0
+
+# Count the nested (indented) KTAP results of a file.
+tally() { # file label
+	local p f s
+	p=$(grep -Ec '^ +ok [0-9]+ [^#]*$' "$1")
+	s=$(grep -Ec '^ +ok [0-9]+ .*# SKIP' "$1")
+	f=$(grep -Ec '^ +not ok [0-9]+' "$1")
+	echo "# $2: $p passed, $f failed, $s skipped"
+	total_pass=$((total_pass + p))
+	total_fail=$((total_fail + f))
+	total_skip=$((total_skip + s))
+}
 
 # Host-side checks, reported as test cases like the guest's.
 host=build/host-checks.log
@@ -34,37 +56,62 @@ host=build/host-checks.log
 	}
 	check build_w1_warning_free bash -c '! grep -E "warning:|error:" build/module-build.log'
 	check checkpatch_strict scripts/style.sh
-	check sparse_clean bash -c 'touch module/*.c && make sparse 2>&1 | tee /dev/stderr | { ! grep -E "(warning|error):"; }'
+	check sparse_clean bash -c 'make sparse 2>&1 | tee /dev/stderr | { ! grep -E "(warning|error):"; }'
 } >"$host"
+cat "$host"
+tally "$host" host
 
-run=$(scripts/vm.sh test | tail -n1)
-[ -d "$run" ] || { echo "vm runner failed"; echo "0 passed, 1 failed"; exit 1; }
-result=$run/result.log
-console=$run/console.log
+splat='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|self-detected stall|RCU stall|Kernel panic|list_add corruption|list_del corruption|refcount_t:|kmemleak:.*suspected'
 
-cat "$host" "$result"
+# Build the module for the debug kernel in a copy of the sources.
+build_debug_module() { # tree
+	local dir=$top/build/debug-mod
+	mkdir -p "$dir"
+	cp -a --update Kbuild module uapi "$dir/"
+	make -s -C "$1" M="$dir" modules >"$top/build/debug-mod.log" 2>&1 ||
+		{ cat "$top/build/debug-mod.log"; return 1; }
+	echo "$dir/module/tcpterm.ko"
+}
 
-# Test cases are the nested (indented) KTAP results.
-passed=$(cat "$host" "$result" | grep -Ec '^ +ok [0-9]+ [^#]*$')
-skipped=$(cat "$host" "$result" | grep -Ec '^ +ok [0-9]+ .*# SKIP')
-failed=$(cat "$host" "$result" | grep -Ec '^ +not ok [0-9]+')
+for k in $KERNELS; do
+	echo "# kernel: $k"
+	envs=(KERNEL="$k")
+	case $k in
+	debian) envs+=(KO="$top/module/tcpterm.ko") ;;
+	debug)
+		tree=$(scripts/debug-kernel.sh | tail -n1)
+		ko=$( [ -d "$tree" ] && build_debug_module "$tree" | tail -n1)
+		if [ ! -f "$ko" ]; then
+			echo "  not ok 1 debug_kernel_build"
+			total_fail=$((total_fail + 1))
+			continue
+		fi
+		envs+=(DEBUG_TREE="$tree" KO="$ko")
+		;;
+	esac
+	run=$(env "${envs[@]}" scripts/vm.sh test | tail -n1)
+	if [ ! -d "$run" ]; then
+		echo "  not ok 1 vm_runner_$k"
+		total_fail=$((total_fail + 1))
+		continue
+	fi
+	cat "$run/result.log"
+	tally "$run/result.log" "$k"
+	if ! grep -q '^TCPTERM-VM-DONE' "$run/result.log"; then
+		echo "not ok: the $k VM did not finish (see $run/console.log)"
+		total_fail=$((total_fail + 1))
+	fi
+	if grep -E "$splat" "$run/console.log" >"$run/splats.txt"; then
+		echo "not ok: kernel splat in the $k guest log:"
+		sed 's/^/#   /' "$run/splats.txt" | head -n 40
+		total_fail=$((total_fail + 1))
+	fi
+	echo "# $k kernel log: $run/console.log"
+done
 
-if ! grep -q '^TCPTERM-VM-DONE' "$result"; then
-	echo "not ok: the VM did not finish (see $console)"
-	failed=$((failed + 1))
-fi
-
-splat='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|self-detected stall|RCU stall|Kernel panic|list_add corruption|list_del corruption|refcount_t:'
-if grep -E "$splat" "$console" >"$run/splats.txt"; then
-	echo "not ok: kernel splat in the guest log:"
-	sed 's/^/#   /' "$run/splats.txt" | head -n 40
-	failed=$((failed + 1))
-fi
-
-echo "# kernel log: $console"
-if [ $((passed + failed)) -eq 0 ]; then
+if [ $((total_pass + total_fail)) -eq 0 ]; then
 	echo "no test ran"
-	failed=1
+	total_fail=1
 fi
-echo "$passed passed, $failed failed, $skipped skipped"
-[ "$failed" -eq 0 ]
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+[ "$total_fail" -eq 0 ]

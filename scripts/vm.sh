@@ -11,32 +11,47 @@
 # console (kept in console.log), ttyS1 carries only what MODE prints
 # (result.log).  The run directory is printed on the last line.
 #
-# Environment: KVER (kernel version, default: newest installed Debian
-# amd64 kernel), VM_TIMEOUT (seconds, default 1500), VM_MEM (MiB),
-# VM_SMP, OUT (run directory).
+# Environment: KERNEL=debian (default: the newest installed Debian amd64
+# kernel, or KVER) or KERNEL=debug (DEBUG_TREE: a tree built by
+# scripts/debug-kernel.sh, everything the tests need built in); KO (the
+# module to test, default module/tcpterm.ko), VM_TIMEOUT (seconds,
+# default 1500), VM_MEM (MiB), VM_SMP, OUT (run directory).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-test}
-KVER=${KVER:-$(ls -1 /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n1)}
+KERNEL=${KERNEL:-debian}
+KO=${KO:-$top/module/tcpterm.ko}
 VM_TIMEOUT=${VM_TIMEOUT:-1500}
-VM_MEM=${VM_MEM:-1024}
 VM_SMP=${VM_SMP:-2}
 cache=$top/build/vm
-OUT=${OUT:-$cache/runs/$(date +%Y%m%d-%H%M%S)-$mode}
+OUT=${OUT:-$cache/runs/$(date +%Y%m%d-%H%M%S)-$KERNEL-$mode}
 
 die() { echo "vm: $*" >&2; exit 1; }
 
-[ -n "$KVER" ] || die "no Debian kernel in /lib/modules: run scripts/deps.sh"
-vmlinuz=/boot/vmlinuz-$KVER
+case $KERNEL in
+debian)
+	KVER=${KVER:-$(ls -1 /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n1)}
+	[ -n "$KVER" ] || die "no Debian kernel in /lib/modules: run scripts/deps.sh"
+	vmlinuz=/boot/vmlinuz-$KVER
+	VM_MEM=${VM_MEM:-1024}
+	# Modules the tests need from the Debian image, in load order.
+	kmods=(drivers/net/veth net/sched/sch_netem drivers/net/tun)
+	;;
+debug)
+	[ -d "${DEBUG_TREE:-}" ] || die "DEBUG_TREE: run scripts/debug-kernel.sh"
+	KVER=$(cat "$DEBUG_TREE/include/config/kernel.release")
+	vmlinuz=$DEBUG_TREE/arch/x86/boot/bzImage
+	VM_MEM=${VM_MEM:-2048}	# KASAN shadow memory
+	kmods=()
+	;;
+*) die "KERNEL=$KERNEL: debian or debug" ;;
+esac
 [ -r "$vmlinuz" ] || die "$vmlinuz missing"
-[ -r "$top/module/tcpterm.ko" ] || die "module/tcpterm.ko missing: run make"
+[ -r "$KO" ] || die "$KO missing: run make"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing"
 
 mkdir -p "$cache" "$OUT"
-
-# Kernel modules the tests need from the Debian image, in load order.
-kmods=(drivers/net/veth net/sched/sch_netem drivers/net/tun)
 
 # Copy a binary and the shared objects it needs into the tree at $1.
 copy_bin() {
@@ -59,7 +74,7 @@ if [ ! -s "$base" ] || [ "$0" -nt "$base" ]; then
 	copy_bin "$root" "$(command -v ip)" /sbin/ip
 	copy_bin "$root" "$(command -v tc)" /sbin/tc
 	copy_bin "$root" "$(command -v ss)" /sbin/ss
-	for m in "${kmods[@]}"; do
+	for m in ${kmods[@]+"${kmods[@]}"}; do
 		src=$(ls /lib/modules/"$KVER"/kernel/"$m".ko* | head -n1)
 		case $src in
 		*.xz) xz -dc "$src" >"$root/lib/modules/$KVER/$(basename "$m").ko" ;;
@@ -67,7 +82,10 @@ if [ ! -s "$base" ] || [ "$0" -nt "$base" ]; then
 		*) cp "$src" "$root/lib/modules/$KVER/" ;;
 		esac
 	done
-	printf '%s\n' "${kmods[@]##*/}" >"$root/lib/modules/$KVER/load-order"
+	: >"$root/lib/modules/$KVER/load-order"
+	for m in ${kmods[@]+"${kmods[@]}"}; do
+		basename "$m" >>"$root/lib/modules/$KVER/load-order"
+	done
 	echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
 	echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$root/etc/passwd"
 	(cd "$root" && find . | cpio -o -H newc --quiet) >"$base.tmp"
@@ -80,7 +98,7 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/selftests"
 install -m 0755 "$top/scripts/vm-init.sh" "$root/init"
-install -m 0644 "$top/module/tcpterm.ko" "$root/tcpterm.ko"
+install -m 0644 "$KO" "$root/tcpterm.ko"
 cp -a "$top/selftests/." "$root/selftests/"
 rm -f "$root"/selftests/*.[cho] "$root/selftests/Makefile"
 [ -f "$top/scripts/demo-guest.sh" ] && install -m 0755 "$top/scripts/demo-guest.sh" "$root/demo.sh"

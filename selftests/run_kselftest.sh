@@ -14,6 +14,10 @@ progs="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_fuzz tcpterm_stre
 # contain them, like "RCU lockdep checking is enabled").
 SPLAT='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|rcu_sched self-detected stall|RCU stall|kmemleak:.*new suspected|Kernel panic|list_add corruption|list_del corruption|refcount_t:'
 
+kmemleak=/sys/kernel/debug/kmemleak
+# Forget what the kernel itself left before the tests started.
+[ -w $kmemleak ] && echo clear >$kmemleak
+
 count=0
 for p in $progs; do count=$((count + 1)); done
 echo "KTAP version 1"
@@ -39,12 +43,35 @@ done
 n=$((n + 1))
 echo "# selftest: kernel_log"
 echo "  KTAP version 1"
-echo "  1..1"
+echo "  1..2"
+bad=0
 if dmesg | grep -E "$SPLAT" >/tmp/splat; then
 	sed 's/^/  # /' /tmp/splat
 	echo "  not ok 1 kernel_log_clean"
-	echo "not ok $n selftests: kernel_log"
+	bad=1
 else
 	echo "  ok 1 kernel_log_clean"
+fi
+if [ -w $kmemleak ]; then
+	# Objects must be unreferenced for a while and over two scans.
+	rmmod tcpterm 2>/dev/null
+	sleep 6
+	echo scan >$kmemleak
+	sleep 6
+	echo scan >$kmemleak
+	cat $kmemleak >/tmp/leaks
+	if [ -s /tmp/leaks ]; then
+		sed 's/^/  # /' /tmp/leaks | head -n 60
+		echo "  not ok 2 kmemleak_clean"
+		bad=1
+	else
+		echo "  ok 2 kmemleak_clean"
+	fi
+else
+	echo "  ok 2 kmemleak_clean # SKIP no kmemleak in this kernel"
+fi
+if [ $bad -eq 0 ]; then
 	echo "ok $n selftests: kernel_log"
+else
+	echo "not ok $n selftests: kernel_log"
 fi
