@@ -3,6 +3,7 @@
 # make              build module/tcpterm.ko against the target kernel
 # make check        install what is missing, build, boot a VM, run selftests
 # make demo         boot a VM and show what tcpterm does
+# make bench        connection churn in a VM, module unloaded vs loaded
 # make style        checkpatch.pl --strict over module/ and uapi/
 # make sparse       build with sparse (C=1)
 #
@@ -14,7 +15,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER_RUNNING)/build) \
 	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 PWD := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
-.PHONY: all module clean check demo style sparse selftests deps
+.PHONY: all module clean check demo bench style sparse selftests deps
 
 all: module
 
@@ -43,3 +44,6 @@ demo:
 
 style:
 	scripts/style.sh
+
+bench: module selftests
+	@run=$$(scripts/vm.sh bench | tail -n1) && cat $$run/result.log

@@ -24,12 +24,12 @@ mode=test
 for arg in $(cat /proc/cmdline); do
 	case $arg in tcpterm_mode=*) mode=${arg#tcpterm_mode=} ;; esac
 done
-
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 export TCPTERM_KO=/tcpterm.ko
 case $mode in
 test) /selftests/run_kselftest.sh >/dev/ttyS1 2>&1 ;;
 demo) /demo.sh >/dev/ttyS1 2>&1 ;;
+bench) /selftests/tcpterm_bench >/dev/ttyS1 2>&1 ;;
 esac
 echo "TCPTERM-VM-DONE rc=$?" >/dev/ttyS1
 sync

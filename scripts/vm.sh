@@ -6,6 +6,7 @@
 #
 #   scripts/vm.sh test    run every selftest (KTAP on the result port)
 #   scripts/vm.sh demo    run the narrated demo
+#   scripts/vm.sh bench   connection churn, module unloaded vs loaded
 #
 # Two serial ports, as in WireGuard's harness: ttyS0 carries the kernel
 # console (kept in console.log), ttyS1 carries only what MODE prints
