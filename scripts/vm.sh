@@ -16,14 +16,13 @@
 # kernel, or KVER) or KERNEL=debug (DEBUG_TREE: a tree built by
 # scripts/debug-kernel.sh, everything the tests need built in); KO (the
 # module to test, default module/tcpterm.ko), VM_TIMEOUT (seconds,
-# default 1500), VM_MEM (MiB), VM_SMP, OUT (run directory).
+# default 1500, debug 2700), VM_MEM (MiB), VM_SMP, OUT (run directory).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-test}
 KERNEL=${KERNEL:-debian}
 KO=${KO:-$top/module/tcpterm.ko}
-VM_TIMEOUT=${VM_TIMEOUT:-1500}
 VM_SMP=${VM_SMP:-2}
 cache=$top/build/vm
 OUT=${OUT:-$cache/runs/$(date +%Y%m%d-%H%M%S)-$KERNEL-$mode}
@@ -36,6 +35,7 @@ debian)
 	[ -n "$KVER" ] || die "no Debian kernel in /lib/modules: run scripts/deps.sh"
 	vmlinuz=/boot/vmlinuz-$KVER
 	VM_MEM=${VM_MEM:-1024}
+	VM_TIMEOUT=${VM_TIMEOUT:-1500}
 	# Modules the tests need from the Debian image, in load order.
 	kmods=(drivers/net/veth net/sched/sch_netem drivers/net/tun)
 	;;
@@ -44,6 +44,7 @@ debug)
 	KVER=$(cat "$DEBUG_TREE/include/config/kernel.release")
 	vmlinuz=$DEBUG_TREE/arch/x86/boot/bzImage
 	VM_MEM=${VM_MEM:-2048}	# KASAN shadow memory
+	VM_TIMEOUT=${VM_TIMEOUT:-2700}
 	kmods=()
 	;;
 *) die "KERNEL=$KERNEL: debian or debug" ;;

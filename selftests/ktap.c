@@ -13,6 +13,18 @@ static const struct tt_variant tt_variants[] = {
 
 static const unsigned int tt_default_timeout_s = 60;
 
+int tt_scaled(int ms)
+{
+	static int scale;
+
+	if (!scale) {
+		const char *env = getenv("TCPTERM_TIME_SCALE");
+
+		scale = env && atoi(env) > 0 ? atoi(env) : 1;
+	}
+	return ms * scale;
+}
+
 static int tt_run_one(const struct tt_test *t, const struct tt_variant *v)
 {
 	int status;
@@ -23,7 +35,8 @@ static int tt_run_one(const struct tt_test *t, const struct tt_variant *v)
 	if (pid < 0)
 		return KSFT_FAIL;
 	if (pid == 0) {
-		alarm(t->timeout_s ? t->timeout_s : tt_default_timeout_s);
+		alarm(tt_scaled(t->timeout_s ? t->timeout_s :
+					  tt_default_timeout_s));
 		t->fn(v);
 		fflush(stdout);
 		_exit(KSFT_PASS);

@@ -44,6 +44,13 @@ struct tt_test {
 
 int tt_main(int argc, char **argv, const struct tt_test *tests, int n);
 
+/*
+ * Scale a wait by TCPTERM_TIME_SCALE (default 1): slow kernels (KASAN
+ * and lockdep under emulation) get longer upper bounds.  Only waits that
+ * end as soon as the awaited event happens are scaled.
+ */
+int tt_scaled(int ms);
+
 #define TT_FAIL(fmt, ...) do {						\
 	printf("# %s:%d: " fmt "\n", __FILE__, __LINE__, ##__VA_ARGS__);	\
 	fflush(stdout);							\

@@ -211,7 +211,7 @@ void tt_wait_inq(int fd, int n)
 {
 	int i, inq = 0;
 
-	for (i = 0; i < 500; i++) {
+	for (i = 0; i < tt_scaled(500); i++) {
 		if (ioctl(fd, SIOCINQ, &inq))
 			TT_FAIL("SIOCINQ");
 		if (inq >= n)
@@ -225,7 +225,7 @@ long tt_recv(int fd, void *buf, size_t len, int timeout_ms)
 {
 	ssize_t r;
 
-	tt_poll(fd, POLLIN, timeout_ms);
+	tt_poll(fd, POLLIN, tt_scaled(timeout_ms));
 	r = recv(fd, buf, len, MSG_DONTWAIT);
 	return r < 0 ? -errno : r;
 }
@@ -255,7 +255,7 @@ int tt_wait_closed(int fd, int timeout_ms)
 		len = sizeof(ti);
 		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
 			TT_FAIL("TCP_INFO");
-		if (ti.tcpi_state == TCP_CLOSE || waited >= timeout_ms)
+		if (ti.tcpi_state == TCP_CLOSE || waited >= tt_scaled(timeout_ms))
 			return ti.tcpi_state;
 		tt_msleep(10);
 	}
@@ -422,7 +422,7 @@ int tt_events_next(int fd, int kind, uint16_t *sport, uint16_t *dport,
 	struct nlattr *k, *sp, *dp;
 	int len;
 
-	while (tt_poll(fd, POLLIN, timeout_ms) & POLLIN) {
+	while (tt_poll(fd, POLLIN, tt_scaled(timeout_ms)) & POLLIN) {
 		len = recv(fd, &m, sizeof(m), MSG_DONTWAIT);
 		if (len <= 0 || m.genl.cmd != TCPTERM_CMD_EVENT)
 			continue;

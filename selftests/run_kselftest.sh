@@ -15,8 +15,13 @@ progs="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_fuzz tcpterm_stre
 SPLAT='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|rcu_sched self-detected stall|RCU stall|kmemleak:.*new suspected|Kernel panic|list_add corruption|list_del corruption|refcount_t:'
 
 kmemleak=/sys/kernel/debug/kmemleak
-# Forget what the kernel itself left before the tests started.
-[ -w $kmemleak ] && echo clear >$kmemleak
+if [ -w $kmemleak ]; then
+	# The debug kernel: forget what the kernel itself left before the
+	# tests started, and allow it more time for everything.
+	echo clear >$kmemleak
+	export TCPTERM_TIME_SCALE=${TCPTERM_TIME_SCALE:-5}
+	export TCPTERM_STRESS_CONNS=${TCPTERM_STRESS_CONNS:-150}
+fi
 
 count=0
 for p in $progs; do count=$((count + 1)); done

@@ -99,7 +99,7 @@ static void seed_scenario(const struct tt_variant *v, int crossing_error,
 	ASSERT_EQ(late0 + 1, tt_stat(t.srv_ns, "LateData"));
 
 	ASSERT_TRUE(tt_poll(p.cli, POLLIN, 2000) & POLLIN);
-	tt_msleep(20);
+	tt_msleep(tt_scaled(20));
 	expect_crossed(p.cli, true);
 	if (!crossing_error) {
 		ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 0) & POLLERR);
@@ -157,11 +157,11 @@ static void orderly(const struct tt_variant *v, bool close_at_once)
 		/* Our FIN may carry the ACK of theirs. */
 		ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
 	} else {
-		tt_msleep(3 * tt_delay_ms);
+		tt_msleep(tt_scaled(3 * tt_delay_ms));
 		ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
 	}
 	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
-	tt_msleep(3 * tt_delay_ms);
+	tt_msleep(tt_scaled(3 * tt_delay_ms));
 	expect_crossed(p.cli, false);
 	expect_crossed(p.srv, false);
 	ASSERT_EQ(0, tt_so_error(p.cli));
@@ -207,10 +207,10 @@ static void fin_queued(const struct tt_variant *v)
 	while (send(cli, buf, sizeof(buf), MSG_NOSIGNAL) > 0)
 		;
 	ASSERT_EQ(EAGAIN, errno);
-	tt_msleep(100);
+	tt_msleep(tt_scaled(100));
 	ASSERT_EQ(0, shutdown(cli, SHUT_WR));	/* FIN queued, not sent */
 	ASSERT_EQ(0, shutdown(srv, SHUT_WR));
-	tt_msleep(100);
+	tt_msleep(tt_scaled(100));
 	ASSERT_EQ(0, getsockopt(cli, IPPROTO_TCP, TCP_INFO, &ti, &len));
 	ASSERT_EQ(TCP_CLOSING, ti.tcpi_state);	/* it did pass FIN_WAIT1 */
 	expect_crossed(cli, false);
@@ -247,7 +247,7 @@ static void parallel(const struct tt_variant *v)
 		ASSERT_EQ(0, tt_recv(p[i].cli, buf, sizeof(buf), 2000));
 		ASSERT_EQ(0, tt_recv(p[i].srv, buf, sizeof(buf), 2000));
 	}
-	tt_msleep(3 * tt_delay_ms);
+	tt_msleep(tt_scaled(3 * tt_delay_ms));
 	ASSERT_EQ(c0 + N, tt_stat(t.cli_ns, "Crossings"));
 	ASSERT_EQ(s0 + N, tt_stat(t.srv_ns, "Crossings"));
 	expect_crossed(p[0].cli, true);

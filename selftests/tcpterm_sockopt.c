@@ -41,7 +41,7 @@ static void tt_counts(const struct tt_topo *t, struct tt_counts *c)
 static void tt_delta(const struct tt_topo *t, const struct tt_counts *before,
 		     struct tt_counts *d)
 {
-	tt_msleep(100);
+	tt_msleep(tt_scaled(100));
 	tt_counts(t, d);
 	d->srv_rsts -= before->srv_rsts;
 	d->cli_rsts -= before->cli_rsts;
@@ -69,6 +69,18 @@ static void hd_setup(const struct tt_variant *v, struct tt_topo *t,
 	tt_pair_open(t, v, p);
 	if (policy >= 0)
 		tt_set_policy(p->srv, policy);
+}
+
+/* The server holds tt_unread unread bytes; counters sampled after. */
+static const int tt_unread = 1000;
+
+static void unread_setup(const struct tt_variant *v, struct tt_topo *t,
+			 struct tt_pair *p, int policy, struct tt_counts *c0)
+{
+	hd_setup(v, t, p, policy);
+	tt_send(p->cli, tt_unread);
+	tt_wait_inq(p->srv, tt_unread);
+	tt_counts(t, c0);
 }
 
 /* With the module loaded, plain TCP still carries data intact. */
@@ -108,16 +120,13 @@ static void close_unread(const struct tt_variant *v, int policy)
 	struct tt_pair p;
 	char buf[64];
 
-	hd_setup(v, &t, &p, policy);
-	tt_send(p.cli, 1000);
-	tt_wait_inq(p.srv, 1000);
-	tt_counts(&t, &c0);
+	unread_setup(v, &t, &p, policy, &c0);
 	close(p.srv);
 	ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, buf, sizeof(buf), 2000));
 	tt_delta(&t, &c0, &d);
 	ASSERT_EQ(1, d.srv_rsts);
 	ASSERT_EQ(hd ? 1 : 0, d.policy_rsts);
-	ASSERT_EQ(hd ? 1000 : 0, d.discarded);
+	ASSERT_EQ(hd ? tt_unread : 0, d.discarded);
 }
 
 static void hd_close_unread(const struct tt_variant *v)
@@ -134,10 +143,7 @@ static void hd_shutrd_unread(const struct tt_variant *v)
 	struct tt_pair p;
 	char buf[64];
 
-	hd_setup(v, &t, &p, TCPTERM_POLICY_HALF_DUPLEX);
-	tt_send(p.cli, 1000);
-	tt_wait_inq(p.srv, 1000);
-	tt_counts(&t, &c0);
+	unread_setup(v, &t, &p, TCPTERM_POLICY_HALF_DUPLEX, &c0);
 	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
 	ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, buf, sizeof(buf), 2000));
 	ASSERT_EQ(-ECONNABORTED, tt_recv(p.srv, buf, sizeof(buf), 0));
@@ -146,12 +152,12 @@ static void hd_shutrd_unread(const struct tt_variant *v)
 	ASSERT_TRUE(info.tti_flags & TCPTERM_F_TRACKED);
 	ASSERT_TRUE(info.tti_flags & TCPTERM_F_RST_SENT);
 	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, info.tti_rst_reason);
-	ASSERT_EQ(1000, info.tti_bytes_discarded);
+	ASSERT_EQ(tt_unread, info.tti_bytes_discarded);
 	ASSERT_TRUE(info.tti_rst_time_ns != 0);
 	tt_delta(&t, &c0, &d);
 	ASSERT_EQ(1, d.srv_rsts);
 	ASSERT_EQ(1, d.policy_rsts);
-	ASSERT_EQ(1000, d.discarded);
+	ASSERT_EQ(tt_unread, d.discarded);
 	ASSERT_EQ(0, d.cli_rsts);
 }
 
@@ -248,15 +254,12 @@ static void default_shutrd(const struct tt_variant *v, int policy)
 	struct tt_pair p;
 	char buf[2048];
 
-	hd_setup(v, &t, &p, policy);
-	tt_send(p.cli, 1000);
-	tt_wait_inq(p.srv, 1000);
-	tt_counts(&t, &c0);
+	unread_setup(v, &t, &p, policy, &c0);
 	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
 	ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 300));
 	tt_send(p.cli, 100);	/* late data: stock Linux queues it */
-	tt_wait_inq(p.srv, 1100);
-	ASSERT_EQ(1100, recv(p.srv, buf, sizeof(buf), MSG_DONTWAIT));
+	tt_wait_inq(p.srv, tt_unread + 100);
+	ASSERT_EQ(tt_unread + 100, recv(p.srv, buf, sizeof(buf), MSG_DONTWAIT));
 	ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 200));
 	tt_delta(&t, &c0, &d);
 	ASSERT_EQ(0, d.srv_rsts);

@@ -20,7 +20,8 @@
 #include "lib.h"
 
 static const int tt_workers = 4;
-static const int tt_conns_per_worker = 500;
+/* Per worker; TCPTERM_STRESS_CONNS lowers it on slow (debug) kernels. */
+static int tt_conns_per_worker = 500;
 static const int tt_reloads = 5;
 
 enum scenario { S_NORMAL, S_CLOSE_UNREAD, S_SHUT_RD, S_PEER_RESET,
@@ -185,10 +186,14 @@ static void stress(const struct tt_variant *unused)
 
 	if (!ko)
 		TT_SKIP("TCPTERM_KO not set");
+	if (getenv("TCPTERM_STRESS_CONNS"))
+		tt_conns_per_worker = atoi(getenv("TCPTERM_STRESS_CONNS"));
+	TT_LOG("%d workers x %d connections, %d module reloads", tt_workers,
+	       tt_conns_per_worker, tt_reloads);
 	tt_topo_up(&t, 0);
 	for (i = 0; i < tt_workers; i++)
 		if (fork() == 0) {
-			alarm(400);
+			alarm(tt_scaled(400));
 			worker(&t, &v6, &v4);
 			_exit(0);
 		}
@@ -204,7 +209,7 @@ static void stress(const struct tt_variant *unused)
 		srv_n = tt_stat(t.srv_ns, "TrackedSockets");
 		if (!cli_n && !srv_n)
 			break;
-		tt_msleep(100);
+		tt_msleep(tt_scaled(100));
 	}
 	TT_LOG("tracked sockets left: client %lld, server %lld", cli_n, srv_n);
 	ASSERT_EQ(0, cli_n);
