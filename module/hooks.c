@@ -185,7 +185,8 @@ TCPTERM_FTRACE_CB(tcpterm_ft_hashdance)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
 
-	if (regs && (bool)tcpterm_arg(regs, 3))
+	/* own_req is a bool: the ABI defines only the low 8 bits. */
+	if (regs && (u8)tcpterm_arg(regs, 3))
 		tcpterm_sock_inherit((struct sock *)tcpterm_arg(regs, 0),
 				     (struct sock *)tcpterm_arg(regs, 1));
 }

@@ -212,7 +212,7 @@ u32 tcpterm_new_data(const struct sock *sk, const struct sk_buff *skb)
  * new data for a HALF_DUPLEX socket whose owner closed its read side?
  * Orphans are left to the stock code, which already resets them.
  */
-bool tcpterm_rcv_should_reject(struct sock *sk, const struct sk_buff *skb)
+bool tcpterm_rcv_should_reject(struct sock *sk, struct sk_buff *skb)
 {
 	const int states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 			   TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2;
@@ -226,7 +226,7 @@ bool tcpterm_rcv_should_reject(struct sock *sk, const struct sk_buff *skb)
 		return false;
 	if (tcpterm_policy_of(sk) != TCPTERM_POLICY_HALF_DUPLEX)
 		return false;
-	return !tcp_checksum_complete((struct sk_buff *)skb);
+	return !tcp_checksum_complete(skb);
 }
 
 static void tcpterm_abort_workfn(struct work_struct *work)

@@ -20,7 +20,7 @@ u32 tcpterm_new_data(const struct sock *sk, const struct sk_buff *skb);
 bool tcpterm_shutdown_wanted(struct socket *sock, int how);
 void tcpterm_read_closed(struct sock *sk);
 void tcpterm_on_close(struct sock *sk);
-bool tcpterm_rcv_should_reject(struct sock *sk, const struct sk_buff *skb);
+bool tcpterm_rcv_should_reject(struct sock *sk, struct sk_buff *skb);
 void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb);
 void tcpterm_on_peer_reset(struct sock *sk);
 
