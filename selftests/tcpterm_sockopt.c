@@ -23,7 +23,7 @@
 #endif
 
 struct tt_counts {
-	long long srv_rsts, cli_rsts, policy_rsts, discarded, abort_on_data;
+	long long srv_rsts, cli_rsts, policy_rsts, discarded;
 	long long cli_estab_resets;
 };
 
@@ -33,7 +33,6 @@ static void tt_counts(const struct tt_topo *t, struct tt_counts *c)
 	c->cli_rsts = tt_snmp(t->cli_ns, "Tcp", "OutRsts");
 	c->policy_rsts = tt_stat(t->srv_ns, "PolicyRsts");
 	c->discarded = tt_stat(t->srv_ns, "BytesDiscarded");
-	c->abort_on_data = tt_snmp(t->srv_ns, "TcpExt", "TCPAbortOnData");
 	c->cli_estab_resets = tt_snmp(t->cli_ns, "Tcp", "EstabResets");
 }
 
@@ -47,7 +46,6 @@ static void tt_delta(const struct tt_topo *t, const struct tt_counts *before,
 	d->cli_rsts -= before->cli_rsts;
 	d->policy_rsts -= before->policy_rsts;
 	d->discarded -= before->discarded;
-	d->abort_on_data -= before->abort_on_data;
 	d->cli_estab_resets -= before->cli_estab_resets;
 }
 
@@ -90,17 +88,23 @@ static void tcp_transfer(const struct tt_variant *v)
 	struct tt_topo t;
 	struct tt_pair p;
 	size_t got = 0;
+	int i, status;
+	pid_t pid;
 	long r;
-	int i;
 
 	for (i = 0; i < (int)sizeof(tx); i++)
 		tx[i] = (char)(i * 7 + i / 251);
 	tt_topo_up(&t, 0);
 	tt_pair_open(&t, v, &p);
-	ASSERT_EQ(sizeof(tx), send(p.cli, tx, sizeof(tx), MSG_NOSIGNAL));
-	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	/* A sender of its own: the buffers need not hold it all. */
+	pid = fork();
+	if (pid == 0)
+		_exit(send(p.cli, tx, sizeof(tx), MSG_NOSIGNAL) != sizeof(tx) ||
+		      shutdown(p.cli, SHUT_WR));
 	while ((r = tt_recv(p.srv, rx + got, sizeof(rx) - got, 2000)) > 0)
 		got += r;
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	ASSERT_EQ(0, r);
 	ASSERT_EQ(sizeof(tx), got);
 	ASSERT_EQ(0, memcmp(tx, rx, sizeof(tx)));
@@ -203,7 +207,11 @@ static void hd_shutrdwr_late(const struct tt_variant *v)
 	hd_late_data(v, SHUT_RDWR);
 }
 
-/* close() with nothing pending, then the peer sends: RST (stock). */
+/*
+ * close() with nothing pending, then the peer sends: RST (stock).  The
+ * orphan resets from FIN_WAIT1/2 (TCPAbortOnData) or, once it became a
+ * timewait socket, from there: which one depends on timing.
+ */
 static void hd_close_late(const struct tt_variant *v)
 {
 	struct tt_counts c0, d;
@@ -219,7 +227,6 @@ static void hd_close_late(const struct tt_variant *v)
 	tt_expect_reset_after_eof(p.cli);
 	tt_delta(&t, &c0, &d);
 	ASSERT_EQ(1, d.srv_rsts);
-	ASSERT_EQ(1, d.abort_on_data);
 	ASSERT_EQ(1, d.cli_estab_resets);
 }
 
