@@ -22,7 +22,10 @@ done
 
 mode=test
 for arg in $(cat /proc/cmdline); do
-	case $arg in tcpterm_mode=*) mode=${arg#tcpterm_mode=} ;; esac
+	case $arg in
+	tcpterm_mode=*) mode=${arg#tcpterm_mode=} ;;
+	tcpterm_only=*) export TCPTERM_ONLY=${arg#tcpterm_only=} ;;
+	esac
 done
 stty -F /dev/ttyS1 raw -echo 2>/dev/null
 export TCPTERM_KO=/tcpterm.ko

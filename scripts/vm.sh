@@ -16,7 +16,9 @@
 # kernel, or KVER) or KERNEL=debug (DEBUG_TREE: a tree built by
 # scripts/debug-kernel.sh, everything the tests need built in); KO (the
 # module to test, default module/tcpterm.ko), VM_TIMEOUT (seconds,
-# default 1500, debug 2700), VM_MEM (MiB), VM_SMP, OUT (run directory).
+# default 1500, debug 2700), VM_MEM (MiB), VM_SMP, OUT (run directory),
+# ONLY=PROGRAM[:FILTER] (test mode: run one selftest, or its matching
+# cases).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -119,7 +121,7 @@ timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 	"${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP" \
 	-nodefaults -display none -no-reboot -monitor none \
 	-kernel "$vmlinuz" -initrd "$OUT/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 tcpterm_mode=$mode" \
+	-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 tcpterm_mode=$mode${ONLY:+ tcpterm_only=$ONLY}" \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/result.raw" \
 	</dev/null >"$OUT/qemu.log" 2>&1
 qrc=$?

@@ -9,6 +9,13 @@ cd "$(dirname "$0")" || exit 1
 export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 
 progs="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_fuzz tcpterm_stress"
+filter=
+# TCPTERM_ONLY=PROGRAM[:FILTER]: one program, or its cases matching FILTER.
+if [ -n "${TCPTERM_ONLY:-}" ]; then
+	progs=${TCPTERM_ONLY%%:*}
+	case $TCPTERM_ONLY in *:*) filter=${TCPTERM_ONLY#*:} ;; esac
+	grep -q '^tcpterm ' /proc/modules || insmod "$TCPTERM_KO"
+fi
 
 # What the kernel prints when something is wrong (not words that merely
 # contain them, like "RCU lockdep checking is enabled").
@@ -32,7 +39,7 @@ n=0
 for p in $progs; do
 	n=$((n + 1))
 	echo "# selftest: $p"
-	./$p >/tmp/ksft.out 2>&1
+	./$p $filter >/tmp/ksft.out 2>&1
 	rc=$?
 	sed 's/^/  /' /tmp/ksft.out
 	if [ $rc -ne 0 ] && [ $rc -ne 4 ] && ! grep -q '^not ok' /tmp/ksft.out; then
