@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <time.h>
 
@@ -355,10 +356,11 @@ static struct nlattr *tt_nla_find(void *data, int len, int type)
 	return NULL;
 }
 
-static int tt_genl_group(int fd)
+/* Resolve the family: its id, and the id of its events group. */
+static int tt_genl_resolve(int fd, int *family_id)
 {
 	struct tt_nlmsg req = { 0 }, resp;
-	struct nlattr *a, *grps, *g;
+	struct nlattr *a, *grps, *g, *id;
 	int len, rem;
 
 	req.nlh.nlmsg_type = GENL_ID_CTRL;
@@ -377,49 +379,62 @@ static int tt_genl_group(int fd)
 	if (len < 0 || resp.nlh.nlmsg_type == NLMSG_ERROR)
 		TT_FAIL("genl family %s not found", TCPTERM_GENL_NAME);
 	len = resp.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	id = tt_nla_find(resp.buf, len, CTRL_ATTR_FAMILY_ID);
 	grps = tt_nla_find(resp.buf, len, CTRL_ATTR_MCAST_GROUPS);
-	if (!grps)
-		TT_FAIL("no multicast groups");
+	if (!id || !grps)
+		TT_FAIL("no family id or multicast groups");
+	*family_id = *(uint16_t *)((char *)id + NLA_HDRLEN);
 	g = (struct nlattr *)((char *)grps + NLA_HDRLEN);
 	rem = grps->nla_len - NLA_HDRLEN;
 	while (rem >= (int)sizeof(*g) && g->nla_len >= sizeof(*g)) {
 		int glen = g->nla_len - NLA_HDRLEN;
-		struct nlattr *name, *id;
+		struct nlattr *name, *gid;
 
 		name = tt_nla_find((char *)g + NLA_HDRLEN, glen,
 				   CTRL_ATTR_MCAST_GRP_NAME);
-		id = tt_nla_find((char *)g + NLA_HDRLEN, glen,
-				 CTRL_ATTR_MCAST_GRP_ID);
-		if (name && id &&
+		gid = tt_nla_find((char *)g + NLA_HDRLEN, glen,
+				  CTRL_ATTR_MCAST_GRP_ID);
+		if (name && gid &&
 		    !strcmp((char *)name + NLA_HDRLEN, TCPTERM_GENL_MCGRP_EVENTS))
-			return *(uint32_t *)((char *)id + NLA_HDRLEN);
+			return *(uint32_t *)((char *)gid + NLA_HDRLEN);
 		rem -= NLA_ALIGN(g->nla_len);
 		g = (struct nlattr *)((char *)g + NLA_ALIGN(g->nla_len));
 	}
 	TT_FAIL("group %s not found", TCPTERM_GENL_MCGRP_EVENTS);
 }
 
-int tt_events_open(int ns)
+static int tt_genl_socket(int ns)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int fd, grp;
+	int fd;
 
 	tt_enter(ns);
 	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		TT_FAIL("netlink socket");
-	grp = tt_genl_group(fd);
+	return fd;
+}
+
+int tt_events_open(int ns)
+{
+	int fd = tt_genl_socket(ns), family, grp;
+
+	grp = tt_genl_resolve(fd, &family);
 	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
 		       sizeof(grp)))
 		TT_FAIL("join group %d", grp);
 	return fd;
 }
 
-int tt_events_next(int fd, int kind, uint16_t *sport, uint16_t *dport,
-		   int timeout_ms)
+static void *tt_nla_data(struct nlattr *a)
 {
+	return (char *)a + NLA_HDRLEN;
+}
+
+int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms)
+{
+	struct nlattr *k, *f, *sp, *dp, *sa, *da, *ino, *rs;
 	struct tt_nlmsg m;
-	struct nlattr *k, *sp, *dp;
 	int len;
 
 	while (tt_poll(fd, POLLIN, tt_scaled(timeout_ms)) & POLLIN) {
@@ -428,14 +443,68 @@ int tt_events_next(int fd, int kind, uint16_t *sport, uint16_t *dport,
 			continue;
 		len = m.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
 		k = tt_nla_find(m.buf, len, TCPTERM_A_KIND);
+		if (!k || *(uint8_t *)tt_nla_data(k) != kind)
+			continue;
+		f = tt_nla_find(m.buf, len, TCPTERM_A_FAMILY);
 		sp = tt_nla_find(m.buf, len, TCPTERM_A_SPORT);
 		dp = tt_nla_find(m.buf, len, TCPTERM_A_DPORT);
-		if (!k || !sp || !dp ||
-		    *(uint8_t *)((char *)k + NLA_HDRLEN) != kind)
-			continue;
-		*sport = *(uint16_t *)((char *)sp + NLA_HDRLEN);
-		*dport = *(uint16_t *)((char *)dp + NLA_HDRLEN);
+		sa = tt_nla_find(m.buf, len, TCPTERM_A_SADDR);
+		da = tt_nla_find(m.buf, len, TCPTERM_A_DADDR);
+		ino = tt_nla_find(m.buf, len, TCPTERM_A_NETNS_INO);
+		rs = tt_nla_find(m.buf, len, TCPTERM_A_REASON);
+		if (!f || !sp || !dp || !sa || !da || !ino)
+			TT_FAIL("event without its 4-tuple or netns");
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = kind;
+		ev->family = *(uint8_t *)tt_nla_data(f);
+		ev->sport = *(uint16_t *)tt_nla_data(sp);
+		ev->dport = *(uint16_t *)tt_nla_data(dp);
+		ev->alen = sa->nla_len - NLA_HDRLEN;
+		if (ev->alen != 4 && ev->alen != 16)
+			TT_FAIL("address of %d bytes", ev->alen);
+		memcpy(ev->saddr, tt_nla_data(sa), ev->alen);
+		memcpy(ev->daddr, tt_nla_data(da), ev->alen);
+		ev->netns_ino = *(uint32_t *)tt_nla_data(ino);
+		ev->reason = rs ? *(uint8_t *)tt_nla_data(rs) : 0;
 		return 0;
 	}
 	return -1;
+}
+
+long long tt_genl_stat(int ns, int stat)
+{
+	int fd = tt_genl_socket(ns), family, len, rem;
+	struct tt_nlmsg req = { 0 }, resp;
+	struct nlattr *nest, *a;
+
+	tt_genl_resolve(fd, &family);
+	req.nlh.nlmsg_type = family;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST;
+	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN);
+	req.genl.cmd = TCPTERM_CMD_GET_STATS;
+	req.genl.version = TCPTERM_GENL_VERSION;
+	if (send(fd, &req, req.nlh.nlmsg_len, 0) < 0)
+		TT_FAIL("GET_STATS send");
+	len = recv(fd, &resp, sizeof(resp), 0);
+	close(fd);
+	if (len < 0 || resp.nlh.nlmsg_type == NLMSG_ERROR)
+		TT_FAIL("GET_STATS failed");
+	len = resp.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+	nest = tt_nla_find(resp.buf, len, TCPTERM_A_STATS);
+	if (!nest)
+		TT_FAIL("GET_STATS reply without TCPTERM_A_STATS");
+	rem = nest->nla_len - NLA_HDRLEN;
+	a = tt_nla_find(tt_nla_data(nest), rem, stat);
+	if (!a || a->nla_len != NLA_HDRLEN + sizeof(uint64_t))
+		TT_FAIL("GET_STATS reply without counter %d", stat);
+	return (long long)*(uint64_t *)tt_nla_data(a);
+}
+
+uint32_t tt_netns_ino(int ns)
+{
+	struct stat st;
+
+	if (fstat(ns, &st))
+		TT_FAIL("fstat netns");
+	return (uint32_t)st.st_ino;
 }

@@ -64,10 +64,21 @@ void tt_msleep(int ms);
 long long tt_snmp(int ns, const char *table, const char *field);
 long long tt_stat(int ns, const char *name);	/* /proc/net/tcpterm */
 
+struct tt_event {
+	int kind, family, reason;
+	uint16_t sport, dport;
+	uint8_t saddr[16], daddr[16];
+	int alen;		/* 4 or 16 */
+	uint32_t netns_ino;
+};
+
 /* Generic netlink: subscribe to tcpterm events in @ns. */
 int tt_events_open(int ns);
-/* Next event of @kind within @timeout_ms: 0 and the ports, or -1. */
-int tt_events_next(int fd, int kind, uint16_t *sport, uint16_t *dport,
-		   int timeout_ms);
+/* Next event of @kind within @timeout_ms: 0 and the event, or -1. */
+int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms);
+/* One counter of @ns, asked with TCPTERM_CMD_GET_STATS. */
+long long tt_genl_stat(int ns, int stat);
+/* Inode of the network namespace @ns. */
+uint32_t tt_netns_ino(int ns);
 
 #endif /* TCPTERM_LIB_H */

@@ -13,6 +13,7 @@
  *   +------------------+                   +------------------+
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -263,10 +264,35 @@ static uint16_t local_port(int fd)
 	return ntohs(sa.sin6_port);	/* same offset in sockaddr_in */
 }
 
-/* A crossing is multicast, with its ports, in the socket's netns. */
+/* The event names family, both addresses and the namespace. */
+static void expect_event_tuple(const struct tt_variant *v,
+			       const struct tt_event *ev, const char *local,
+			       const char *remote, uint32_t ino)
+{
+	uint8_t want[16];
+	int alen = v->family == AF_INET ? 4 : 16;
+
+	ASSERT_EQ(v->family, ev->family);
+	ASSERT_EQ(alen, ev->alen);
+	ASSERT_EQ(1, inet_pton(v->family, local, want));
+	ASSERT_EQ(0, memcmp(want, ev->saddr, alen));
+	ASSERT_EQ(1, inet_pton(v->family, remote, want));
+	ASSERT_EQ(0, memcmp(want, ev->daddr, alen));
+	ASSERT_EQ(ino, ev->netns_ino);
+}
+
+static const char *cli_addr(const struct tt_variant *v)
+{
+	return v->family == AF_INET ? "10.77.0.1" : "fd77::1";
+}
+
+/*
+ * A crossing is multicast, with its 4-tuple, in the socket's netns; and
+ * TCPTERM_CMD_GET_STATS counts what /proc/net/tcpterm counts.
+ */
 static void event_crossing(const struct tt_variant *v)
 {
-	uint16_t sport, dport;
+	struct tt_event ev;
 	struct tt_topo t;
 	struct tt_pair p;
 	int nl;
@@ -278,15 +304,22 @@ static void event_crossing(const struct tt_variant *v)
 	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
 	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
 	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
-	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_CROSSING, &sport, &dport, 2000));
-	ASSERT_EQ(local_port(p.cli), sport);
-	ASSERT_EQ(local_port(p.lsn), dport);
+	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_CROSSING, &ev, 2000));
+	ASSERT_EQ(local_port(p.cli), ev.sport);
+	ASSERT_EQ(local_port(p.lsn), ev.dport);
+	expect_event_tuple(v, &ev, cli_addr(v), v->srv_addr,
+			   tt_netns_ino(t.cli_ns));
+
+	ASSERT_EQ(1, tt_stat(t.cli_ns, "Crossings"));
+	ASSERT_EQ(1, tt_genl_stat(t.cli_ns, TCPTERM_STAT_CROSSINGS));
+	ASSERT_EQ(tt_stat(t.cli_ns, "TrackedSockets"),
+		  tt_genl_stat(t.cli_ns, TCPTERM_STAT_TRACKED_SOCKETS));
 }
 
-/* A policy RST is multicast too. */
+/* A policy RST is multicast too, with its reason. */
 static void event_policy_rst(const struct tt_variant *v)
 {
-	uint16_t sport, dport;
+	struct tt_event ev;
 	struct tt_topo t;
 	struct tt_pair p;
 	int nl;
@@ -298,9 +331,14 @@ static void event_policy_rst(const struct tt_variant *v)
 	tt_send(p.cli, 10);
 	tt_wait_inq(p.srv, 10);
 	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
-	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_POLICY_RST, &sport, &dport, 2000));
-	ASSERT_EQ(local_port(p.lsn), sport);
-	ASSERT_EQ(local_port(p.cli), dport);
+	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_POLICY_RST, &ev, 2000));
+	ASSERT_EQ(local_port(p.lsn), ev.sport);
+	ASSERT_EQ(local_port(p.cli), ev.dport);
+	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, ev.reason);
+	expect_event_tuple(v, &ev, v->srv_addr, cli_addr(v),
+			   tt_netns_ino(t.srv_ns));
+	ASSERT_EQ(1, tt_genl_stat(t.srv_ns, TCPTERM_STAT_POLICY_RSTS));
+	ASSERT_EQ(10, tt_genl_stat(t.srv_ns, TCPTERM_STAT_BYTES_DISCARDED));
 }
 
 static const struct tt_test tests[] = {
