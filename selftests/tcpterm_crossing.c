@@ -41,6 +41,22 @@ static void expect_crossed(int fd, bool crossed)
 	ASSERT_EQ(crossed, info.tti_crossed_time_ns != 0);
 }
 
+/*
+ * A delayed pair, both ends tracked with TCPTERM_CROSSING_ERROR set to
+ * @crossing_error; *c0 and *s0 get the Crossings counters of each side.
+ */
+static void delayed_pair(const struct tt_variant *v, struct tt_topo *t,
+			 struct tt_pair *p, int crossing_error,
+			 long long *c0, long long *s0)
+{
+	tt_topo_up(t, tt_delay_ms);
+	tt_pair_open(t, v, p);
+	track(p->cli, crossing_error);
+	track(p->srv, crossing_error);
+	*c0 = tt_stat(t->cli_ns, "Crossings");
+	*s0 = tt_stat(t->srv_ns, "Crossings");
+}
+
 /* Both ends half-close at the same instant: flagged on both. */
 static void simultaneous(const struct tt_variant *v)
 {
@@ -49,12 +65,7 @@ static void simultaneous(const struct tt_variant *v)
 	struct tt_pair p;
 	char buf[16];
 
-	tt_topo_up(&t, tt_delay_ms);
-	tt_pair_open(&t, v, &p);
-	track(p.cli, 0);
-	track(p.srv, 0);
-	c0 = tt_stat(t.cli_ns, "Crossings");
-	s0 = tt_stat(t.srv_ns, "Crossings");
+	delayed_pair(v, &t, &p, 0, &c0, &s0);
 	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
 	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
 	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
@@ -146,12 +157,7 @@ static void orderly(const struct tt_variant *v, bool close_at_once)
 	struct tt_pair p;
 	char buf[16];
 
-	tt_topo_up(&t, tt_delay_ms);
-	tt_pair_open(&t, v, &p);
-	track(p.cli, 1);
-	track(p.srv, 1);
-	c0 = tt_stat(t.cli_ns, "Crossings");
-	s0 = tt_stat(t.srv_ns, "Crossings");
+	delayed_pair(v, &t, &p, 1, &c0, &s0);
 	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
 	ASSERT_EQ(0, tt_recv(p.srv, buf, sizeof(buf), 2000));
 	if (close_at_once) {
