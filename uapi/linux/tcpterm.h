@@ -7,8 +7,9 @@
  *
  * Options live at the private socket level SOL_TCPTERM and are reached
  * with setsockopt(2)/getsockopt(2) on any TCP socket (IPv4, IPv6 or
- * v4-mapped).  When the module is not loaded the kernel answers
- * ENOPROTOOPT, so an application can probe for it.
+ * v4-mapped).  When the module is not loaded, setsockopt() at this
+ * level fails with ENOPROTOOPT (getsockopt() with EOPNOTSUPP on IPv4,
+ * ENOPROTOOPT on IPv6), so an application can probe for it.
  *
  * A socket is tracked from its first successful SOL_TCPTERM setsockopt
  * (or from accept(), when its listener was tracked).  TCPTERM_INFO on an
