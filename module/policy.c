@@ -239,23 +239,25 @@ static void tcpterm_abort_workfn(struct work_struct *work)
 	kfree(aw);
 }
 
-static void tcpterm_schedule_abort(struct sock *sk)
+static bool tcpterm_schedule_abort(struct sock *sk)
 {
 	struct tcpterm_abort_work *aw = kmalloc(sizeof(*aw), GFP_ATOMIC);
 
 	if (!aw)
-		return;
+		return false;
 	INIT_WORK(&aw->work, tcpterm_abort_workfn);
 	sock_hold(sk);
 	aw->sk = sk;
 	queue_work(tcpterm_wq, &aw->work);
+	return true;
 }
 
 /*
  * Redirect target of tcp_v4_do_rcv/tcp_v6_do_rcv for the segments chosen
  * above: drop the segment unacknowledged and have the socket reset.  The
  * first such segment schedules the abort; retransmissions of it while the
- * abort is pending are dropped without being counted again.
+ * abort is pending are dropped without being counted again.  Without
+ * memory for the work item, the next retransmission tries again.
  */
 void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb)
 {
@@ -269,9 +271,12 @@ void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb)
 		first = !ts->abort_pending;
 		ts->abort_pending = true;
 		spin_unlock_bh(&ts->lock);
-		if (first) {
+		if (first && tcpterm_schedule_abort(sk)) {
 			tcpterm_note_discard(sk, ts, tcpterm_new_data(sk, skb));
-			tcpterm_schedule_abort(sk);
+		} else if (first) {
+			spin_lock_bh(&ts->lock);
+			ts->abort_pending = false;
+			spin_unlock_bh(&ts->lock);
 		}
 	}
 	rcu_read_unlock();
