@@ -268,16 +268,12 @@ void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb)
 	ts = tcpterm_sock_lookup(sk);
 	if (ts) {
 		spin_lock_bh(&ts->lock);
-		first = !ts->abort_pending;
-		ts->abort_pending = true;
+		first = !ts->abort_pending && tcpterm_schedule_abort(sk);
+		if (first)
+			ts->abort_pending = true;
 		spin_unlock_bh(&ts->lock);
-		if (first && tcpterm_schedule_abort(sk)) {
+		if (first)
 			tcpterm_note_discard(sk, ts, tcpterm_new_data(sk, skb));
-		} else if (first) {
-			spin_lock_bh(&ts->lock);
-			ts->abort_pending = false;
-			spin_unlock_bh(&ts->lock);
-		}
 	}
 	rcu_read_unlock();
 	kfree_skb(skb);
