@@ -64,7 +64,7 @@ static void tcpterm_flag(struct sock *sk, u32 flag)
 		ts->flags |= flag;
 		if (flag == TCPTERM_F_CROSSED) {
 			ts->crossed_time_ns = ktime_get_ns();
-			report = ts->crossing_error;
+			report = READ_ONCE(ts->p.crossing_error);
 		}
 		spin_unlock_bh(&ts->lock);
 	}
@@ -131,7 +131,7 @@ bool tcpterm_crossing_recv_error_pending(struct sock *sk, int flags)
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	if (ts)
-		pending = READ_ONCE(ts->crossing_error) &&
+		pending = READ_ONCE(ts->p.crossing_error) &&
 			  (READ_ONCE(ts->flags) & TCPTERM_F_CROSSED);
 	rcu_read_unlock();
 	return pending;

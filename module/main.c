@@ -12,11 +12,13 @@
  * Layout: hooks.c attaches to the stack (ftrace by symbol name and one
  * tracepoint; no patched kernel), sock.c keeps per-socket state outside
  * struct sock, policy.c implements the policies and the socket option,
- * crossing.c detects crossings, netlink.c keeps per-netns counters and
+ * drain.c runs the DRAIN policy and the deadlines that
+ * bound a termination, crossing.c detects crossings, netlink.c keeps per-netns counters and
  * sends events.  Version differences live in compat.h.
  */
 #include <linux/module.h>
 
+#include "drain.h"
 #include "hooks.h"
 #include "netlink.h"
 #include "policy.h"
@@ -35,13 +37,18 @@ static int __init tcpterm_init(void)
 	err = tcpterm_policy_init();
 	if (err)
 		goto err_netlink;
-	err = tcpterm_hooks_init();
+	err = tcpterm_drain_init();
 	if (err)
 		goto err_policy;
+	err = tcpterm_hooks_init();
+	if (err)
+		goto err_drain;
 
 	pr_info("loaded\n");
 	return 0;
 
+err_drain:
+	tcpterm_drain_exit();
 err_policy:
 	tcpterm_policy_exit();
 err_netlink:
@@ -54,6 +61,7 @@ err_sock:
 static void __exit tcpterm_exit(void)
 {
 	tcpterm_hooks_exit();
+	tcpterm_drain_exit();
 	tcpterm_policy_exit();
 	tcpterm_netlink_exit();
 	tcpterm_sock_exit();

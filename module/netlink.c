@@ -35,6 +35,10 @@ static const char * const tcpterm_stat_names[__TCPTERM_STAT_MAX] = {
 	[TCPTERM_STAT_LATE_DATA]	= "LateData",
 	[TCPTERM_STAT_CROSSING_ERRORS]	= "CrossingErrors",
 	[TCPTERM_STAT_TRACKED_SOCKETS]	= "TrackedSockets",
+	[TCPTERM_STAT_DRAINS]		= "Drains",
+	[TCPTERM_STAT_DRAINS_FORCED]	= "DrainsForced",
+	[TCPTERM_STAT_GRACE_FORCED]	= "GraceForced",
+	[TCPTERM_STAT_DEADLINES]	= "Deadlines",
 };
 
 static struct tcpterm_net *tcpterm_pernet(const struct net *net)

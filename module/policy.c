@@ -34,6 +34,7 @@
 #include <net/tcp.h>
 #include <linux/tcpterm.h>
 
+#include "drain.h"
 #include "netlink.h"
 #include "policy.h"
 #include "sock.h"
@@ -56,7 +57,7 @@ static u8 tcpterm_policy_of(const struct sock *sk)
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	if (ts)
-		policy = READ_ONCE(ts->policy);
+		policy = READ_ONCE(ts->p.policy);
 	rcu_read_unlock();
 	return policy;
 }
@@ -72,8 +73,7 @@ u32 tcpterm_unread(const struct sock *sk)
 	return unread;
 }
 
-static void tcpterm_note_discard(struct sock *sk, struct tcpterm_sock *ts,
-				 u32 bytes)
+void tcpterm_count_discard(struct sock *sk, struct tcpterm_sock *ts, u32 bytes)
 {
 	if (!bytes)
 		return;
@@ -144,29 +144,42 @@ static void tcpterm_purge_input(struct sock *sk)
 	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
 }
 
+/* Purge and count what the application left unread.  Socket locked. */
+u32 tcpterm_discard_unread(struct sock *sk, struct tcpterm_sock *ts)
+{
+	u32 unread = tcpterm_unread(sk);
+
+	if (unread) {
+		tcpterm_purge_input(sk);
+		tcpterm_count_discard(sk, ts, unread);
+	}
+	return unread;
+}
+
 /* shutdown(SHUT_RD or SHUT_RDWR) succeeded on a HALF_DUPLEX socket. */
 void tcpterm_read_closed(struct sock *sk)
 {
 	struct tcpterm_sock *ts;
-	u32 unread;
+	u32 unread = 0;
 
 	lock_sock(sk);
-	unread = tcpterm_unread(sk);
-	if (unread) {
-		tcpterm_purge_input(sk);
-		rcu_read_lock();
-		ts = tcpterm_sock_lookup(sk);
-		if (ts)
-			tcpterm_note_discard(sk, ts, unread);
-		rcu_read_unlock();
-	}
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts)
+		unread = tcpterm_discard_unread(sk, ts);
+	rcu_read_unlock();
 	release_sock(sk);
 
 	if (unread)
 		tcpterm_abort(sk, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
 }
 
-/* Entry of __tcp_close(), socket locked: account for the stock RST. */
+/*
+ * Entry of __tcp_close(), socket locked.  HALF_DUPLEX: account for the
+ * RST the stock code is about to send for unread input.  DRAIN: start
+ * draining (drain.c), which discards that input first so that the stock
+ * code sends a FIN instead.
+ */
 void tcpterm_on_close(struct sock *sk)
 {
 	struct tcpterm_sock *ts;
@@ -177,16 +190,24 @@ void tcpterm_on_close(struct sock *sk)
 	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE) ||
 	    tcp_sk(sk)->repair)
 		return;
-	unread = tcpterm_unread(sk);
-	if (!unread)
-		return;
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts && READ_ONCE(ts->policy) == TCPTERM_POLICY_HALF_DUPLEX) {
-		tcpterm_note_discard(sk, ts, unread);
-		tcpterm_note_rst(sk, ts, TCPTERM_RST_UNREAD_ON_CLOSE);
+	if (!ts)
+		goto out;
+	switch (READ_ONCE(ts->p.policy)) {
+	case TCPTERM_POLICY_HALF_DUPLEX:
+		unread = tcpterm_unread(sk);
+		if (unread) {
+			tcpterm_count_discard(sk, ts, unread);
+			tcpterm_note_rst(sk, ts, TCPTERM_RST_UNREAD_ON_CLOSE);
+		}
+		break;
+	case TCPTERM_POLICY_DRAIN:
+		tcpterm_drain_on_close(sk, ts);
+		break;
 	}
+out:
 	rcu_read_unlock();
 }
 
@@ -273,7 +294,7 @@ void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb)
 			ts->abort_pending = true;
 		spin_unlock_bh(&ts->lock);
 		if (first)
-			tcpterm_note_discard(sk, ts, tcpterm_new_data(sk, skb));
+			tcpterm_count_discard(sk, ts, tcpterm_new_data(sk, skb));
 	}
 	rcu_read_unlock();
 	kfree_skb(skb);
@@ -293,28 +314,84 @@ void tcpterm_on_peer_reset(struct sock *sk)
 	rcu_read_unlock();
 }
 
+/* What an untracked socket reports, and where a tracked one starts. */
+static const struct tcpterm_params tcpterm_default_params = {
+	.policy		= TCPTERM_POLICY_DEFAULT,
+	.drain_time_ms	= TCPTERM_DRAIN_TIME_DEFAULT_MS,
+	.drain_idle_ms	= TCPTERM_DRAIN_IDLE_DEFAULT_MS,
+};
+
+/* Accepted values of the int options, by option name. */
+static const struct {
+	int min;
+	int max;
+} tcpterm_int_range[] = {
+	[TCPTERM_POLICY]	 = { 0, __TCPTERM_POLICY_MAX - 1 },
+	[TCPTERM_CROSSING_ERROR] = { 0, 1 },
+	[TCPTERM_DRAIN_TIME_MS]	 = { 1, TCPTERM_MS_MAX },
+	[TCPTERM_DRAIN_IDLE_MS]	 = { 1, TCPTERM_MS_MAX },
+	[TCPTERM_GRACE_MS]	 = { 0, TCPTERM_MS_MAX },
+};
+
+static bool tcpterm_is_int_opt(int optname)
+{
+	return optname >= 0 && optname < ARRAY_SIZE(tcpterm_int_range) &&
+	       tcpterm_int_range[optname].max;
+}
+
+static void tcpterm_param_store(struct tcpterm_params *p, int optname,
+				int val)
+{
+	switch (optname) {
+	case TCPTERM_POLICY:
+		WRITE_ONCE(p->policy, val);
+		break;
+	case TCPTERM_CROSSING_ERROR:
+		WRITE_ONCE(p->crossing_error, val);
+		break;
+	case TCPTERM_DRAIN_TIME_MS:
+		WRITE_ONCE(p->drain_time_ms, val);
+		break;
+	case TCPTERM_DRAIN_IDLE_MS:
+		WRITE_ONCE(p->drain_idle_ms, val);
+		break;
+	case TCPTERM_GRACE_MS:
+		WRITE_ONCE(p->grace_ms, val);
+		break;
+	}
+}
+
+static int tcpterm_param_load(const struct tcpterm_params *p, int optname)
+{
+	switch (optname) {
+	case TCPTERM_POLICY:
+		return READ_ONCE(p->policy);
+	case TCPTERM_CROSSING_ERROR:
+		return READ_ONCE(p->crossing_error);
+	case TCPTERM_DRAIN_TIME_MS:
+		return READ_ONCE(p->drain_time_ms);
+	case TCPTERM_DRAIN_IDLE_MS:
+		return READ_ONCE(p->drain_idle_ms);
+	case TCPTERM_GRACE_MS:
+		return READ_ONCE(p->grace_ms);
+	}
+	return 0;
+}
+
 static int tcpterm_set_int(struct sock *sk, int optname, int val)
 {
 	struct tcpterm_sock *ts;
 
-	switch (optname) {
-	case TCPTERM_POLICY:
-		if (val < 0 || val >= __TCPTERM_POLICY_MAX)
-			return -EINVAL;
-		break;
-	case TCPTERM_CROSSING_ERROR:
-		if (val != 0 && val != 1)
-			return -EINVAL;
-		break;
-	}
+	if (val < tcpterm_int_range[optname].min ||
+	    val > tcpterm_int_range[optname].max)
+		return -EINVAL;
 
 	lock_sock(sk);
 	ts = tcpterm_sock_get(sk, GFP_KERNEL);
 	if (ts) {
-		if (optname == TCPTERM_POLICY)
-			WRITE_ONCE(ts->policy, val);
-		else
-			WRITE_ONCE(ts->crossing_error, val);
+		tcpterm_param_store(&ts->p, optname, val);
+		if (optname == TCPTERM_GRACE_MS)
+			tcpterm_grace_changed(sk, ts);
 	}
 	release_sock(sk);
 	return ts ? 0 : -ENOMEM;
@@ -329,17 +406,13 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	if (sk_is_mptcp(sk))
 		return -EOPNOTSUPP;
 
-	switch (optname) {
-	case TCPTERM_POLICY:
-	case TCPTERM_CROSSING_ERROR:
-		if (optlen != sizeof(val))
-			return -EINVAL;
-		if (copy_from_sockptr(&val, optval, sizeof(val)))
-			return -EFAULT;
-		return tcpterm_set_int(sk, optname, val);
-	default:
+	if (!tcpterm_is_int_opt(optname))
 		return -ENOPROTOOPT;
-	}
+	if (optlen != sizeof(val))
+		return -EINVAL;
+	if (copy_from_sockptr(&val, optval, sizeof(val)))
+		return -EFAULT;
+	return tcpterm_set_int(sk, optname, val);
 }
 
 static u8 tcpterm_peer_end(const struct sock *sk, bool peer_rst)
@@ -364,9 +437,9 @@ static void tcpterm_fill_info(struct sock *sk, struct tcpterm_info *info)
 	if (ts) {
 		spin_lock_bh(&ts->lock);
 		info->tti_flags = ts->flags | TCPTERM_F_TRACKED;
-		info->tti_policy = ts->policy;
+		info->tti_policy = READ_ONCE(ts->p.policy);
 		info->tti_rst_reason = ts->rst_reason;
-		info->tti_crossing_error = ts->crossing_error;
+		info->tti_crossing_error = READ_ONCE(ts->p.crossing_error);
 		info->tti_bytes_discarded = ts->bytes_discarded;
 		info->tti_rst_time_ns = ts->rst_time_ns;
 		info->tti_crossed_time_ns = ts->crossed_time_ns;
@@ -380,13 +453,12 @@ static void tcpterm_fill_info(struct sock *sk, struct tcpterm_info *info)
 static int tcpterm_get_int(struct sock *sk, int optname)
 {
 	struct tcpterm_sock *ts;
-	int val = 0;
+	int val;
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts)
-		val = optname == TCPTERM_POLICY ? READ_ONCE(ts->policy) :
-						  READ_ONCE(ts->crossing_error);
+	val = tcpterm_param_load(ts ? &ts->p : &tcpterm_default_params,
+				 optname);
 	rcu_read_unlock();
 	return val;
 }
@@ -404,25 +476,22 @@ int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
 	if (len < 0)
 		return -EINVAL;
 
-	switch (optname) {
-	case TCPTERM_POLICY:
-	case TCPTERM_CROSSING_ERROR:
-		if (len < sizeof(val))
-			return -EINVAL;
-		len = sizeof(val);
-		val = tcpterm_get_int(sk, optname);
-		if (put_user(len, optlen) || copy_to_user(optval, &val, len))
-			return -EFAULT;
-		return 0;
-	case TCPTERM_INFO:
+	if (optname == TCPTERM_INFO) {
 		tcpterm_fill_info(sk, &info);
 		len = min_t(int, len, sizeof(info));
 		if (put_user(len, optlen) || copy_to_user(optval, &info, len))
 			return -EFAULT;
 		return 0;
-	default:
-		return -ENOPROTOOPT;
 	}
+	if (!tcpterm_is_int_opt(optname))
+		return -ENOPROTOOPT;
+	if (len < sizeof(val))
+		return -EINVAL;
+	len = sizeof(val);
+	val = tcpterm_get_int(sk, optname);
+	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
+		return -EFAULT;
+	return 0;
 }
 
 int tcpterm_policy_init(void)

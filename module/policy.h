@@ -8,6 +8,7 @@
 struct sk_buff;
 struct sock;
 struct socket;
+struct tcpterm_sock;
 
 int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen);
@@ -16,6 +17,8 @@ int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
 
 u32 tcpterm_unread(const struct sock *sk);
 u32 tcpterm_new_data(const struct sock *sk, const struct sk_buff *skb);
+void tcpterm_count_discard(struct sock *sk, struct tcpterm_sock *ts, u32 bytes);
+u32 tcpterm_discard_unread(struct sock *sk, struct tcpterm_sock *ts);
 
 bool tcpterm_shutdown_wanted(struct socket *sock, int how);
 void tcpterm_read_closed(struct sock *sk);

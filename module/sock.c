@@ -19,6 +19,7 @@
 #include <linux/slab.h>
 #include <net/sock.h>
 
+#include "drain.h"
 #include "netlink.h"
 #include "sock.h"
 
@@ -52,6 +53,10 @@ static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 	if (!ts)
 		return NULL;
 	ts->sk = sk;
+	ts->p.drain_time_ms = TCPTERM_DRAIN_TIME_DEFAULT_MS;
+	ts->p.drain_idle_ms = TCPTERM_DRAIN_IDLE_DEFAULT_MS;
+	INIT_DELAYED_WORK(&ts->dl_work, tcpterm_deadline_workfn);
+	INIT_LIST_HEAD(&ts->dl_node);
 	spin_lock_init(&ts->lock);
 	return ts;
 }
@@ -81,32 +86,39 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
 	return ts;
 }
 
+static void tcpterm_params_copy(struct tcpterm_params *dst,
+				const struct tcpterm_params *src)
+{
+	WRITE_ONCE(dst->policy, READ_ONCE(src->policy));
+	WRITE_ONCE(dst->crossing_error, READ_ONCE(src->crossing_error));
+	WRITE_ONCE(dst->drain_time_ms, READ_ONCE(src->drain_time_ms));
+	WRITE_ONCE(dst->drain_idle_ms, READ_ONCE(src->drain_idle_ms));
+	WRITE_ONCE(dst->grace_ms, READ_ONCE(src->grace_ms));
+}
+
 /* A child is queued on @listener (softirq): copy what it opted in to. */
 void tcpterm_sock_inherit(struct sock *listener, struct sock *child)
 {
+	struct tcpterm_params params;
 	struct tcpterm_sock *parent, *ts;
-	u8 policy, crossing_error;
 
 	rcu_read_lock();
 	parent = tcpterm_sock_lookup(listener);
-	if (!parent) {
-		rcu_read_unlock();
-		return;
-	}
-	policy = READ_ONCE(parent->policy);
-	crossing_error = READ_ONCE(parent->crossing_error);
+	if (parent)
+		tcpterm_params_copy(&params, &parent->p);
 	rcu_read_unlock();
+	if (!parent)
+		return;
 
 	ts = tcpterm_sock_get(child, GFP_ATOMIC);
 	if (!ts) {
 		net_warn_ratelimited("no memory, child socket keeps the default policy\n");
 		return;
 	}
-	WRITE_ONCE(ts->policy, policy);
-	WRITE_ONCE(ts->crossing_error, crossing_error);
+	tcpterm_params_copy(&ts->p, &params);
 }
 
-static void tcpterm_sock_free(struct tcpterm_sock *ts)
+void tcpterm_sock_free(struct tcpterm_sock *ts)
 {
 	atomic_dec(&tcpterm_nsocks);
 	kfree_rcu(ts, rcu);
@@ -123,7 +135,8 @@ void tcpterm_sock_destroy(struct sock *sk)
 		/* A gauge: per-cpu sums of +1 and -1 wrap back to the count. */
 		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS,
 				 (u64)-1);
-		tcpterm_sock_free(ts);
+		if (!tcpterm_deadline_orphan(ts))
+			tcpterm_sock_free(ts);
 	}
 	rcu_read_unlock();
 }
@@ -138,7 +151,7 @@ static void tcpterm_sock_free_one(void *ptr, void *arg)
 	tcpterm_sock_free(ptr);
 }
 
-/* Hooks are gone: nothing looks entries up any more. */
+/* Hooks and deadlines are gone: nothing looks entries up any more. */
 void tcpterm_sock_exit(void)
 {
 	rhashtable_free_and_destroy(&tcpterm_socks, tcpterm_sock_free_one,

@@ -2,25 +2,49 @@
 #ifndef _TCPTERM_SOCK_H
 #define _TCPTERM_SOCK_H
 
+#include <linux/list.h>
 #include <linux/rhashtable-types.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 struct sock;
+
+/* Per-socket settings; a child copies its listener's. */
+struct tcpterm_params {
+	u8			policy;
+	u8			crossing_error;
+	u32			drain_time_ms;
+	u32			drain_idle_ms;
+	u32			grace_ms;
+};
 
 /*
  * What tcpterm knows about one socket that opted in.  Found by socket
  * address in an RCU hash table; freed when the kernel destroys the socket
- * (tcp_v4_destroy_sock, both families) or when the module goes away.
- * Fields below @lock are written under it.
+ * (tcp_v4_destroy_sock, both families) or when the module goes away,
+ * unless a deadline is armed: then the deadline work frees it (drain.c).
+ * Fields below @lock are written under it; the drain fields are written
+ * under the socket lock (owner or bh), which all their users hold.
  */
 struct tcpterm_sock {
 	struct rhash_head	node;
 	struct sock		*sk;		/* key */
 	struct rcu_head		rcu;
+	struct tcpterm_params	p;		/* READ_ONCE/WRITE_ONCE */
+
+	/* Drain and grace state (drain.c), under the socket lock. */
+	struct delayed_work	dl_work;
+	struct list_head	dl_node;	/* on the armed list */
+	bool			dl_dead;	/* socket destroyed while armed */
+	bool			draining;
+	bool			fin_queued;
+	int			saved_linger2;
+	unsigned long		close_at;	/* jiffies */
+	unsigned long		last_rx;	/* jiffies */
+	unsigned long		fin_at;		/* jiffies */
+
 	spinlock_t		lock;		/* guards the fields below */
-	u8			policy;
-	u8			crossing_error;
 	u8			rst_reason;
 	bool			peer_rst;
 	bool			abort_pending;
@@ -38,5 +62,6 @@ struct tcpterm_sock *tcpterm_sock_lookup(const struct sock *sk);
 struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp);
 void tcpterm_sock_inherit(struct sock *listener, struct sock *child);
 void tcpterm_sock_destroy(struct sock *sk);
+void tcpterm_sock_free(struct tcpterm_sock *ts);
 
 #endif /* _TCPTERM_SOCK_H */

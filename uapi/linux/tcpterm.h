@@ -28,6 +28,14 @@
 #define TCPTERM_POLICY		1	/* int: enum tcpterm_policy, get/set */
 #define TCPTERM_INFO		2	/* struct tcpterm_info, get only */
 #define TCPTERM_CROSSING_ERROR	3	/* int: 0 or 1, get/set */
+#define TCPTERM_DRAIN_TIME_MS	4	/* int: drain limit after close() */
+#define TCPTERM_DRAIN_IDLE_MS	5	/* int: drain limit without input */
+#define TCPTERM_GRACE_MS	6	/* int: deadline after our FIN, 0 = off */
+
+/* Defaults and bounds of the millisecond options. */
+#define TCPTERM_DRAIN_TIME_DEFAULT_MS	30000
+#define TCPTERM_DRAIN_IDLE_DEFAULT_MS	5000
+#define TCPTERM_MS_MAX			3600000	/* one hour */
 
 enum tcpterm_policy {
 	/* Exactly the stock kernel behaviour. */
@@ -39,6 +47,15 @@ enum tcpterm_policy {
 	 * with RST.  The local socket then fails with ECONNABORTED.
 	 */
 	TCPTERM_POLICY_HALF_DUPLEX	= 1,
+	/*
+	 * Lingering close: close() sends what is left in the send queue and
+	 * a FIN, never an RST for unread input.  Input unread at close() and
+	 * input arriving later is acknowledged and discarded until the
+	 * peer's FIN, so the peer receives every byte written and a clean
+	 * end.  Bounded by TCPTERM_DRAIN_TIME_MS and TCPTERM_DRAIN_IDLE_MS,
+	 * after which the connection is reset and flagged forced.
+	 */
+	TCPTERM_POLICY_DRAIN		= 2,
 	__TCPTERM_POLICY_MAX,
 };
 
@@ -48,6 +65,9 @@ enum tcpterm_rst_reason {
 	TCPTERM_RST_UNREAD_ON_CLOSE	= 1,	/* close() with unread data */
 	TCPTERM_RST_UNREAD_ON_SHUTDOWN	= 2,	/* SHUT_RD with unread data */
 	TCPTERM_RST_DATA_AFTER_SHUTDOWN	= 3,	/* data arrived after SHUT_RD */
+	TCPTERM_RST_DRAIN_TIME		= 4,	/* TCPTERM_DRAIN_TIME_MS ran out */
+	TCPTERM_RST_DRAIN_IDLE		= 5,	/* TCPTERM_DRAIN_IDLE_MS ran out */
+	TCPTERM_RST_GRACE		= 6,	/* TCPTERM_GRACE_MS ran out */
 };
 
 /* How the peer ended its side (tti_peer_end). */
@@ -64,6 +84,10 @@ enum tcpterm_info_flags {
 	TCPTERM_F_CROSSED	= 0x4,	/* our FIN and the peer's crossed */
 	TCPTERM_F_LATE_DATA	= 0x8,	/* data arrived after our FIN was
 					 * sent, not acknowledging it
+					 */
+	TCPTERM_F_DRAINING	= 0x10,	/* close() started a drain */
+	TCPTERM_F_FORCED	= 0x20,	/* a drain limit or the grace
+					 * deadline ended the connection
 					 */
 };
 
@@ -109,6 +133,7 @@ enum tcpterm_event_kind {
 	TCPTERM_EV_CROSSING	= 1,	/* FIN crossing (simultaneous close) */
 	TCPTERM_EV_POLICY_RST	= 2,	/* RST sent because of the policy */
 	TCPTERM_EV_LATE_DATA	= 3,	/* data after our FIN, not acking it */
+	TCPTERM_EV_FORCED	= 4,	/* a deadline ended the connection */
 };
 
 enum tcpterm_attr {
@@ -137,6 +162,10 @@ enum tcpterm_stat {
 	TCPTERM_STAT_LATE_DATA,		/* segments after our FIN, not acking it */
 	TCPTERM_STAT_CROSSING_ERRORS,	/* crossings turned into errors */
 	TCPTERM_STAT_TRACKED_SOCKETS,	/* gauge: sockets tracked now */
+	TCPTERM_STAT_DRAINS,		/* close() calls that started a drain */
+	TCPTERM_STAT_DRAINS_FORCED,	/* drains ended by a drain limit */
+	TCPTERM_STAT_GRACE_FORCED,	/* connections ended by TCPTERM_GRACE_MS */
+	TCPTERM_STAT_DEADLINES,		/* gauge: drain or grace deadlines armed */
 	__TCPTERM_STAT_MAX,
 };
 
