@@ -14,10 +14,11 @@
  *     |  the stock code queues a FIN behind the data, not an RST
  *     v
  *   FIN_WAIT1 / FIN_WAIT2 (draining)
- *     |  every segment with new data is acknowledged and discarded:
- *     |  rcv_nxt moves past its payload before the stock code sees it,
+ *     |  every segment with new data in the window is acknowledged and
+ *     |  discarded: rcv_nxt moves past its payload (and past queued
+ *     |  out-of-order data it reaches) before the stock code sees it,
  *     |  which then takes it for a pure ACK (or a bare FIN) and, with an
- *     |  ACK scheduled, acknowledges it; nothing is ever queued
+ *     |  ACK scheduled, acknowledges it; nothing new is ever queued
  *     |
  *     +-- peer's FIN ---------------------> TIME_WAIT (clean end)
  *     +-- TCPTERM_DRAIN_TIME_MS since close() or
@@ -369,13 +370,75 @@ void tcpterm_drain_on_close(struct sock *sk, struct tcpterm_sock *ts)
 }
 
 /*
- * Acknowledge and discard the new in-order payload of @skb: move rcv_nxt
- * past it and make the segment a pure ACK (or a bare FIN at rcv_nxt) for
- * the stock code, with an ACK scheduled.  A segment beyond a hole is
- * dropped: only what is really received is acknowledged.  Returns true
- * to drop @skb.  Socket held exclusively (bh lock or owner).
+ * Drop the SACK blocks rcv_nxt has reached (tcp_sack_remove()), trimming
+ * one it only entered.
  */
-static bool tcpterm_drain_skb(struct sock *sk, struct tcpterm_sock *ts,
+static void tcpterm_drain_sacks(struct tcp_sock *tp)
+{
+	int i, n = 0;
+
+	if (RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
+		tp->rx_opt.num_sacks = 0;
+		return;
+	}
+	for (i = 0; i < tp->rx_opt.num_sacks; i++) {
+		struct tcp_sack_block sp = tp->selective_acks[i];
+
+		if (!after(sp.end_seq, tp->rcv_nxt))
+			continue;
+		if (before(sp.start_seq, tp->rcv_nxt))
+			sp.start_seq = tp->rcv_nxt;
+		tp->selective_acks[n++] = sp;
+	}
+	tp->rx_opt.num_sacks = n;
+}
+
+/*
+ * Out-of-order data that rcv_nxt has reached is in sequence now: move
+ * past it and free it, where tcp_ofo_queue() would queue it.  Without
+ * this the peer, which holds that data as SACKed, would never send it
+ * again, and rcv_nxt would never get past it.  A FIN stays for the stock
+ * code: rcv_nxt stops in front of it, and the peer retransmits it.
+ * Returns the bytes discarded.
+ */
+static u32 tcpterm_drain_ofo(struct sock *sk)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+	struct sk_buff *skb;
+	u32 n = 0;
+
+	while ((skb = skb_rb_first(&tp->out_of_order_queue))) {
+		const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+		u32 end = cb->end_seq - !!(cb->tcp_flags & TCPHDR_FIN);
+
+		if (after(cb->seq, tp->rcv_nxt))
+			break;
+		if (after(end, tp->rcv_nxt)) {
+			n += end - tp->rcv_nxt;
+			WRITE_ONCE(tp->rcv_nxt, end);
+		}
+		if (cb->tcp_flags & TCPHDR_FIN)
+			break;
+		rb_erase(&skb->rbnode, &tp->out_of_order_queue);
+		if (tp->ooo_last_skb == skb)
+			tp->ooo_last_skb = skb_rb_last(&tp->out_of_order_queue);
+		kfree_skb(skb);
+	}
+	tcpterm_drain_sacks(tp);
+	return n;
+}
+
+/*
+ * Acknowledge and discard the new payload of @skb: move rcv_nxt past it
+ * and make the segment a pure ACK (or a bare FIN at rcv_nxt) for the
+ * stock code, with an ACK scheduled.  A segment beyond a hole takes the
+ * hole with it: all input is thrown away, so a hole only costs the peer
+ * retransmissions, and a silent drop would withhold the duplicate ACKs
+ * its loss recovery (F-RTO) waits for.  Segments beyond the window and
+ * bad checksums are left to the stock code, which drops them.  Socket
+ * held exclusively (bh lock or owner).
+ */
+static void tcpterm_drain_skb(struct sock *sk, struct tcpterm_sock *ts,
 			      struct sk_buff *skb)
 {
 	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
@@ -383,46 +446,52 @@ static bool tcpterm_drain_skb(struct sock *sk, struct tcpterm_sock *ts,
 	u32 end, n;
 
 	if (!((1 << sk->sk_state) & tcpterm_drain_states))
-		return false;
+		return;
 	if ((cb->tcp_flags & (TCPHDR_RST | TCPHDR_SYN)) ||
 	    !(cb->tcp_flags & TCPHDR_ACK))
-		return false;
+		return;
 	end = cb->end_seq - !!(cb->tcp_flags & TCPHDR_FIN);
-	if (!after(end, tp->rcv_nxt))
-		return false;
-	if (after(cb->seq, tp->rcv_nxt))
-		return true;
+	if (!after(end, tp->rcv_nxt) ||
+	    after(cb->seq, tp->rcv_nxt + tcp_receive_window(tp)))
+		return;
 	if (tcp_checksum_complete(skb))
-		return false;
+		return;
 
 	n = end - tp->rcv_nxt;
-	tp->bytes_received += n;
 	WRITE_ONCE(tp->rcv_nxt, end);
-	WRITE_ONCE(tp->copied_seq, end);
-	cb->seq = end;
+	n += tcpterm_drain_ofo(sk);
+	tp->bytes_received += n;
+	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
+	/*
+	 * A FIN loses its payload too: tcp_data_queue() accepts only an
+	 * empty one into a closed window.  If trimming needs memory it
+	 * cannot get, the FIN is dropped there and comes again.
+	 */
+	cb->seq = tp->rcv_nxt;
+	if (!after(cb->end_seq, cb->seq))
+		cb->end_seq = cb->seq;
+	else
+		pskb_trim(skb, skb_transport_offset(skb) + tcp_hdrlen(skb));
 	inet_csk_schedule_ack(sk);
 	tcpterm_count_discard(sk, ts, n);
-	return false;
 }
 
-/* ftrace callback of tcp_v4_do_rcv/tcp_v6_do_rcv.  True: drop @skb. */
-bool tcpterm_drain_rcv(struct sock *sk, struct sk_buff *skb)
+/* ftrace callback of tcp_v4_do_rcv/tcp_v6_do_rcv. */
+void tcpterm_drain_rcv(struct sock *sk, struct sk_buff *skb)
 {
 	struct tcpterm_sock *ts;
-	bool drop = false;
 
 	if (!tcpterm_sock_any() ||
 	    !((1 << sk->sk_state) & tcpterm_live_states))
-		return false;
+		return;
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	if (ts && ts->draining) {
 		ts->last_rx = jiffies;
-		drop = tcpterm_drain_skb(sk, ts, skb);
+		tcpterm_drain_skb(sk, ts, skb);
 	}
 	rcu_read_unlock();
-	return drop;
 }
 
 /* inet_sock_set_state tracepoint; the socket is locked. */
@@ -447,12 +516,22 @@ void tcpterm_drain_state(const struct sock *csk, int oldstate, int newstate)
 	rcu_read_unlock();
 }
 
-/* TCPTERM_GRACE_MS was set; socket locked. */
+/*
+ * TCPTERM_GRACE_MS was set; socket locked.  A socket tracked only now,
+ * after its FIN was queued, counts the grace from this call.
+ */
 void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts)
 {
-	if (ts->fin_queued && READ_ONCE(ts->p.grace_ms) &&
-	    ((1 << sk->sk_state) & tcpterm_live_states))
-		tcpterm_deadline_arm(sk, ts);
+	const int fin_states = TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+			       TCPF_CLOSING | TCPF_LAST_ACK;
+
+	if (!((1 << sk->sk_state) & fin_states) || !READ_ONCE(ts->p.grace_ms))
+		return;
+	if (!ts->fin_queued) {
+		ts->fin_queued = true;
+		ts->fin_at = jiffies;
+	}
+	tcpterm_deadline_arm(sk, ts);
 }
 
 int tcpterm_drain_init(void)

@@ -10,7 +10,7 @@ struct tcpterm_sock;
 struct work_struct;
 
 void tcpterm_drain_on_close(struct sock *sk, struct tcpterm_sock *ts);
-bool tcpterm_drain_rcv(struct sock *sk, struct sk_buff *skb);
+void tcpterm_drain_rcv(struct sock *sk, struct sk_buff *skb);
 void tcpterm_drain_state(const struct sock *sk, int oldstate, int newstate);
 void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts);
 

@@ -98,13 +98,6 @@ static int tcpterm_do_rcv_entry(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-static int tcpterm_do_rcv_drop_entry(struct sock *sk, struct sk_buff *skb)
-{
-	kfree_skb(skb);
-	tcpterm_redirect_done();
-	return 0;
-}
-
 static int tcpterm_recvmsg_entry(struct sock *sk, struct msghdr *msg,
 				 size_t len, int flags, int *addr_len)
 {
@@ -159,9 +152,8 @@ TCPTERM_FTRACE_CB(tcpterm_ft_do_rcv)
 	sk = (struct sock *)tcpterm_arg(regs, 0);
 	skb = (struct sk_buff *)tcpterm_arg(regs, 1);
 	tcpterm_crossing_rcv(sk, skb);
-	if (tcpterm_drain_rcv(sk, skb))
-		tcpterm_redirect(regs, tcpterm_do_rcv_drop_entry);
-	else if (tcpterm_rcv_should_reject(sk, skb))
+	tcpterm_drain_rcv(sk, skb);
+	if (tcpterm_rcv_should_reject(sk, skb))
 		tcpterm_redirect(regs, tcpterm_do_rcv_entry);
 }
 

@@ -39,7 +39,7 @@ debian)
 	VM_MEM=${VM_MEM:-1024}
 	VM_TIMEOUT=${VM_TIMEOUT:-1500}
 	# Modules the tests need from the Debian image, in load order.
-	kmods=(drivers/net/veth net/sched/sch_netem drivers/net/tun)
+	kmods=(drivers/net/veth net/sched/sch_netem drivers/net/tun net/ipv4/inet_diag net/ipv4/tcp_diag)
 	;;
 debug)
 	[ -d "${DEBUG_TREE:-}" ] || die "DEBUG_TREE: run scripts/debug-kernel.sh"

@@ -3,7 +3,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <linux/genetlink.h>
+#include <linux/inet_diag.h>
 #include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
 #include <linux/sockios.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -18,6 +21,19 @@
 #include "lib.h"
 
 static void tt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static const char *tt_fmt(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+
+static const char *tt_fmt(const char *fmt, ...)
+{
+	static char buf[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	return buf;
+}
 
 static void tt_sh(const char *fmt, ...)
 {
@@ -86,6 +102,21 @@ void tt_topo_up(struct tt_topo *t, int delay_ms)
 	}
 	t->cli_ns = tt_ns_open(t->cli);
 	t->srv_ns = tt_ns_open(t->srv);
+}
+
+void tt_netem(const struct tt_topo *t, int srv, const char *args)
+{
+	tt_sh("/sbin/ip netns exec %s /sbin/tc qdisc add dev %s root netem %s",
+	      srv ? t->srv : t->cli, srv ? "veth1" : "veth0", args);
+}
+
+void tt_dump(const struct tt_topo *t)
+{
+	fflush(stdout);
+	if (system(tt_fmt("for n in %s %s; do echo \"== $n\"; /sbin/ip netns exec $n /sbin/ss -tanoime state connected; /sbin/ip netns exec $n cat /proc/net/netstat | awk '/^TcpExt/ { if (!h) { split($0, k); h = 1 } else for (i = 2; i <= NF; i++) if ($i != 0) printf \"%%s=%%s \", k[i], $i; } END { print \"\" }'; done 2>&1 | grep -v cgroup2 | sed 's/^/# /'",
+			  t->cli, t->srv)))
+		printf("# ss failed\n");
+	fflush(stdout);
 }
 
 void tt_enter(int ns)
@@ -507,4 +538,55 @@ uint32_t tt_netns_ino(int ns)
 	if (fstat(ns, &st))
 		TT_FAIL("fstat netns");
 	return (uint32_t)st.st_ino;
+}
+
+long long tt_rmem(int ns, int family, int *nsocks)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req = { 0 };
+	static char buf[65536];
+	long long sum = 0;
+	struct nlmsghdr *h;
+	int fd, len;
+
+	tt_enter(ns);
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	if (fd < 0)
+		TT_FAIL("sock_diag socket");
+	req.nlh.nlmsg_len = sizeof(req);
+	req.nlh.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	req.nlh.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	req.r.sdiag_family = family;
+	req.r.sdiag_protocol = IPPROTO_TCP;
+	req.r.idiag_states = ~0U & ~(1U << TCP_LISTEN);
+	req.r.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1);
+	if (send(fd, &req, sizeof(req), 0) < 0)
+		TT_FAIL("sock_diag send");
+	*nsocks = 0;
+	for (;;) {
+		len = recv(fd, buf, sizeof(buf), 0);
+		if (len <= 0)
+			TT_FAIL("sock_diag recv");
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			struct inet_diag_msg *m = NLMSG_DATA(h);
+			struct rtattr *a = (struct rtattr *)(m + 1);
+			int alen = h->nlmsg_len - NLMSG_LENGTH(sizeof(*m));
+
+			if (h->nlmsg_type == NLMSG_DONE) {
+				close(fd);
+				return sum;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR)
+				TT_FAIL("sock_diag error");
+			for (; RTA_OK(a, alen); a = RTA_NEXT(a, alen)) {
+				if (a->rta_type != INET_DIAG_SKMEMINFO)
+					continue;
+				sum += ((uint32_t *)RTA_DATA(a))[SK_MEMINFO_RMEM_ALLOC];
+				(*nsocks)++;
+			}
+		}
+	}
 }

@@ -34,6 +34,10 @@ struct tt_pair {
 /* Build the topology; delay_ms > 0 adds netem delay on both veths. */
 void tt_topo_up(struct tt_topo *t, int delay_ms);
 void tt_enter(int ns);
+/* Print both namespaces' TCP sockets (ss) as KTAP diagnostics. */
+void tt_dump(const struct tt_topo *t);
+/* netem with @args (e.g. "rate 20mbit") on the egress of srv or cli. */
+void tt_netem(const struct tt_topo *t, int srv, const char *args);
 
 /* Listener in srv (policy < 0: leave the listener untracked). */
 int tt_listen(const struct tt_topo *t, const struct tt_variant *v,
@@ -78,6 +82,11 @@ int tt_events_open(int ns);
 int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms);
 /* One counter of @ns, asked with TCPTERM_CMD_GET_STATS. */
 long long tt_genl_stat(int ns, int stat);
+/*
+ * Receive memory (SK_MEMINFO_RMEM_ALLOC, sock_diag) summed over the TCP
+ * sockets of @family in @ns, listeners left out; *nsocks counts them.
+ */
+long long tt_rmem(int ns, int family, int *nsocks);
 /* Inode of the network namespace @ns. */
 uint32_t tt_netns_ino(int ns);
 

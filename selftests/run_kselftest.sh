@@ -8,7 +8,7 @@
 cd "$(dirname "$0")" || exit 1
 export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 
-progs="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_fuzz tcpterm_stress"
+progs="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_drain tcpterm_fuzz tcpterm_stress"
 filter=
 # TCPTERM_ONLY=PROGRAM[:FILTER]: one program, or its cases matching FILTER.
 if [ -n "${TCPTERM_ONLY:-}" ]; then
