@@ -90,7 +90,7 @@ static void fuzz(const struct tt_variant *v)
 
 	for (i = 0; i < tt_iterations; i++) {
 		int fd = fds[rnd(NSOCK)];
-		int name = rnd(8) ? (int)rnd(6) : (int)(rnd(0xffff) - 0x8000);
+		int name = rnd(8) ? (int)rnd(8) : (int)(rnd(0xffff) - 0x8000);
 		int len = lens[rnd(sizeof(lens) / sizeof(lens[0]))];
 		char *ptrs[] = { buf, NULL, gone, ro, kern, buf + page - 2 };
 		char *ptr = ptrs[rnd(6)];
