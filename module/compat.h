@@ -20,4 +20,16 @@ static inline struct pt_regs *tcpterm_ftrace_regs(struct ftrace_regs *fregs)
 	return ftrace_get_regs(fregs);
 }
 
+/*
+ * tcp_recvmsg() lost its addr_len argument (a feature probe in Kbuild
+ * tells which one the target has); its flags stay the fourth argument.
+ */
+#ifdef TCPTERM_HAVE_RECVMSG_ADDR_LEN
+#define TCPTERM_RECVMSG_PARAMS	struct sock *sk, struct msghdr *msg,	\
+				size_t len, int flags, int *addr_len
+#else
+#define TCPTERM_RECVMSG_PARAMS	struct sock *sk, struct msghdr *msg,	\
+				size_t len, int flags
+#endif
+
 #endif /* _TCPTERM_COMPAT_H */

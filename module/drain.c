@@ -39,10 +39,8 @@
  * resets on data) nor be reset at the deadline.  The application's
  * value comes back when the deadline is disarmed or the module unloads.
  *
- * Resetting an orphan: tcp_abort() leaves dead sockets alone, so the
- * reset takes the path inet_csk_listen_stop() uses for unaccepted
- * children: tcp_disconnect() (RST where TCP sends one) and tcp_done()
- * (destroy the orphan), under the socket's bh lock.
+ * Resetting an orphan takes tcp_abort() and a hook on tcp_done(): see
+ * tcpterm_force().
  *
  * Unload hands sockets back: pending deadlines are cancelled, linger2 is
  * restored and the stock code finishes the connection (a draining orphan
@@ -111,6 +109,15 @@ static void tcpterm_note_forced(struct sock *sk, struct tcpterm_sock *ts,
  * A deadline ran out.  Process context, socket not locked; the caller
  * holds a reference.  The event goes out first: tcp_disconnect() clears
  * the addresses it reports.
+ *
+ * tcp_abort() is the one reset exported by every supported kernel, and
+ * it leaves orphans alone.  So an orphan is first disconnected through
+ * its own proto (RST where TCP sends one, CLOSE, queues purged: what
+ * inet_csk_listen_stop() does to an unaccepted child), then handed to
+ * tcp_abort() looking owned; in the tcp_done() it ends with, the hook
+ * marks it dead again (tcpterm_force_done()), and tcp_done() destroys
+ * it as it destroys any orphan.  Unhashed and without timers, the socket
+ * meets nothing else in between.
  */
 static void tcpterm_force(struct sock *sk, struct tcpterm_sock *ts,
 			  enum tcpterm_rst_reason why)
@@ -135,14 +142,28 @@ static void tcpterm_force(struct sock *sk, struct tcpterm_sock *ts,
 	if (dead) {
 		local_bh_disable();
 		bh_lock_sock(sk);
-		tcp_disconnect(sk, O_NONBLOCK);
-		tcp_done(sk);
+		sk->sk_prot->disconnect(sk, O_NONBLOCK);
+		WRITE_ONCE(ts->forcing, true);
+		sock_reset_flag(sk, SOCK_DEAD);
 		bh_unlock_sock(sk);
 		local_bh_enable();
 	}
 	release_sock(sk);
-	if (!dead)
-		tcp_abort(sk, tcpterm_forced_errno);
+	tcp_abort(sk, tcpterm_forced_errno);
+}
+
+/* Entry of tcp_done(): an orphan being forced goes back to dead. */
+void tcpterm_force_done(struct sock *sk)
+{
+	struct tcpterm_sock *ts;
+
+	if (!tcpterm_sock_any())
+		return;
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts && READ_ONCE(ts->forcing))
+		sock_set_flag(sk, SOCK_DEAD);
+	rcu_read_unlock();
 }
 
 /* Has @at passed?  If not, bring *next forward to it. */

@@ -32,8 +32,10 @@
 #include <linux/tracepoint.h>
 #include <linux/wait_bit.h>
 #include <net/inet_common.h>
+#include <net/inet_connection_sock.h>
 #include <net/sock.h>
 #include <net/tcp.h>
+#include <trace/events/sock.h>
 #include <linux/tcpterm.h>
 
 #include "crossing.h"
@@ -98,8 +100,7 @@ static int tcpterm_do_rcv_entry(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
-static int tcpterm_recvmsg_entry(struct sock *sk, struct msghdr *msg,
-				 size_t len, int flags, int *addr_len)
+static int tcpterm_recvmsg_entry(TCPTERM_RECVMSG_PARAMS)
 {
 	int ret = tcpterm_crossing_recv_error(sk, flags);
 
@@ -202,6 +203,14 @@ TCPTERM_FTRACE_CB(tcpterm_ft_queue_add)
 				     (struct sock *)tcpterm_arg(regs, 2));
 }
 
+TCPTERM_FTRACE_CB(tcpterm_ft_done)
+{
+	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
+
+	if (regs)
+		tcpterm_force_done((struct sock *)tcpterm_arg(regs, 0));
+}
+
 TCPTERM_FTRACE_CB(tcpterm_ft_destroy)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
@@ -209,6 +218,32 @@ TCPTERM_FTRACE_CB(tcpterm_ft_destroy)
 	if (regs)
 		tcpterm_sock_destroy((struct sock *)tcpterm_arg(regs, 0));
 }
+
+/*
+ * The hooks depend on the prototypes of the functions they sit on: a
+ * redirect target stands in for the function, an observer reads its
+ * arguments by position.  Checked against the target tree's headers, so
+ * that an API change fails the build instead of the running kernel.
+ * tcp_v6_do_rcv() is static; it takes what tcp_v4_do_rcv() takes.
+ */
+#define TCPTERM_ASSERT_TYPE(fn, type)					\
+	static_assert(__same_type(&(fn), type), #fn " changed its prototype")
+
+TCPTERM_ASSERT_TYPE(tcp_setsockopt, &tcpterm_setsockopt_entry);
+TCPTERM_ASSERT_TYPE(tcp_getsockopt, &tcpterm_getsockopt_entry);
+TCPTERM_ASSERT_TYPE(inet_shutdown, &tcpterm_shutdown_entry);
+TCPTERM_ASSERT_TYPE(tcp_v4_do_rcv, &tcpterm_do_rcv_entry);
+TCPTERM_ASSERT_TYPE(tcp_recvmsg, &tcpterm_recvmsg_entry);
+TCPTERM_ASSERT_TYPE(__tcp_close, void (*)(struct sock *, long));
+TCPTERM_ASSERT_TYPE(tcp_reset, void (*)(struct sock *, struct sk_buff *));
+TCPTERM_ASSERT_TYPE(inet_csk_complete_hashdance,
+		    struct sock *(*)(struct sock *, struct sock *,
+				     struct request_sock *, bool));
+TCPTERM_ASSERT_TYPE(inet_csk_reqsk_queue_add,
+		    struct sock *(*)(struct sock *, struct request_sock *,
+				     struct sock *));
+TCPTERM_ASSERT_TYPE(tcp_v4_destroy_sock, void (*)(struct sock *));
+TCPTERM_ASSERT_TYPE(tcp_done, void (*)(struct sock *));
 
 struct tcpterm_hook {
 	const char *name;
@@ -226,7 +261,8 @@ struct tcpterm_hook {
  * backlog; a new child meets its listener in inet_csk_complete_hashdance
  * (regular handshake, which may inline its call of the next one) and in
  * inet_csk_reqsk_queue_add (syncookies, fastopen); tcp_v4_destroy_sock
- * is the destructor of both families.
+ * is the destructor of both families; tcp_done ends every connection
+ * (drain.c uses it to destroy an orphan it resets).
  */
 static struct tcpterm_hook tcpterm_hooks[] = {
 	{ "tcp_setsockopt",		tcpterm_ft_setsockopt,	true },
@@ -239,6 +275,7 @@ static struct tcpterm_hook tcpterm_hooks[] = {
 	{ "tcp_reset",			tcpterm_ft_reset,	false },
 	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
+	{ "tcp_done",			tcpterm_ft_done,	false },
 	{ "tcp_v4_destroy_sock",	tcpterm_ft_destroy,	false },
 };
 
@@ -291,6 +328,9 @@ static void tcpterm_tp_state_probe(void *data, const struct sock *sk,
 	tcpterm_crossing_state(sk, oldstate, newstate);
 	tcpterm_drain_state(sk, oldstate, newstate);
 }
+
+TCPTERM_ASSERT_TYPE(register_trace_inet_sock_set_state,
+		    int (*)(typeof(&tcpterm_tp_state_probe), void *));
 
 static int tcpterm_tp_register(void)
 {

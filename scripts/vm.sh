@@ -12,9 +12,10 @@
 # console (kept in console.log), ttyS1 carries only what MODE prints
 # (result.log).  The run directory is printed on the last line.
 #
-# Environment: KERNEL=debian (default: the newest installed Debian amd64
-# kernel, or KVER) or KERNEL=debug (DEBUG_TREE: a tree built by
-# scripts/debug-kernel.sh, everything the tests need built in); KO (the
+# Environment: KERNEL=6.1 (or debian: the newest installed Debian amd64
+# kernel), 6.12 or 7.2 (Debian's, fetched by scripts/kernel.sh), or debug
+# (DEBUG_TREE: a tree built by scripts/debug-kernel.sh, everything the
+# tests need built in); KO (the
 # module to test, default module/tcpterm.ko), VM_TIMEOUT (seconds,
 # default 1500, debug 2700), VM_MEM (MiB), VM_SMP, OUT (run directory),
 # ONLY=PROGRAM[:FILTER] (test mode: run one selftest, or its matching
@@ -31,15 +32,19 @@ OUT=${OUT:-$cache/runs/$(date +%Y%m%d-%H%M%S)-$KERNEL-$mode}
 
 die() { echo "vm: $*" >&2; exit 1; }
 
+# Modules the tests need from a Debian kernel, in load order; their own
+# dependencies are added from modules.dep.
+kmods_debian=(drivers/net/veth net/sched/sch_netem drivers/net/tun
+	      net/ipv4/inet_diag net/ipv4/tcp_diag)
+
 case $KERNEL in
-debian)
-	KVER=${KVER:-$(ls -1 /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n1)}
-	[ -n "$KVER" ] || die "no Debian kernel in /lib/modules: run scripts/deps.sh"
-	vmlinuz=/boot/vmlinuz-$KVER
+debian | 6.1 | 6.12 | 7.2)
+	[ "$KERNEL" = debian ] && KERNEL=6.1
+	eval "$("$top/scripts/kernel.sh" fetch "$KERNEL" | grep -E '^(KVER|VMLINUZ|MODDIR)=')"
+	vmlinuz=$VMLINUZ
 	VM_MEM=${VM_MEM:-1024}
 	VM_TIMEOUT=${VM_TIMEOUT:-1500}
-	# Modules the tests need from the Debian image, in load order.
-	kmods=(drivers/net/veth net/sched/sch_netem drivers/net/tun net/ipv4/inet_diag net/ipv4/tcp_diag)
+	kmods=("${kmods_debian[@]}")
 	;;
 debug)
 	[ -d "${DEBUG_TREE:-}" ] || die "DEBUG_TREE: run scripts/debug-kernel.sh"
@@ -49,7 +54,7 @@ debug)
 	VM_TIMEOUT=${VM_TIMEOUT:-2700}
 	kmods=()
 	;;
-*) die "KERNEL=$KERNEL: debian or debug" ;;
+*) die "KERNEL=$KERNEL: 6.1 (or debian), 6.12, 7.2 or debug" ;;
 esac
 [ -r "$vmlinuz" ] || die "$vmlinuz missing"
 [ -r "$KO" ] || die "$KO missing: run make"
@@ -66,6 +71,26 @@ copy_bin() {
 	done
 }
 
+# The modules named, after their dependencies (modules.dep), each once;
+# paths relative to $MODDIR, without the .ko suffix.
+module_order() {
+	local m d seen=" "
+	visit() {
+		local line dep
+		case $seen in *" $1 "*) return ;; esac
+		seen="$seen$1 "
+		line=$(grep -E "^(kernel/)?$1\.ko[^:]*:" "$MODDIR/modules.dep" 2>/dev/null | head -n1)
+		for dep in ${line#*:}; do
+			dep=${dep%.ko*}
+			visit "${dep#kernel/}"
+		done
+		echo "kernel/$1"
+	}
+	for m in "$@"; do
+		visit "$m"
+	done
+}
+
 # The base archive: busybox, iproute2, kernel modules.  Rebuilt only when
 # the kernel version or this script changes.
 base=$cache/base-$KVER.cpio
@@ -78,17 +103,17 @@ if [ ! -s "$base" ] || [ "$0" -nt "$base" ]; then
 	copy_bin "$root" "$(command -v ip)" /sbin/ip
 	copy_bin "$root" "$(command -v tc)" /sbin/tc
 	copy_bin "$root" "$(command -v ss)" /sbin/ss
-	for m in ${kmods[@]+"${kmods[@]}"}; do
-		src=$(ls /lib/modules/"$KVER"/kernel/"$m".ko* | head -n1)
-		case $src in
-		*.xz) xz -dc "$src" >"$root/lib/modules/$KVER/$(basename "$m").ko" ;;
-		*.zst) zstd -qdc "$src" >"$root/lib/modules/$KVER/$(basename "$m").ko" ;;
-		*) cp "$src" "$root/lib/modules/$KVER/" ;;
-		esac
-	done
 	: >"$root/lib/modules/$KVER/load-order"
-	for m in ${kmods[@]+"${kmods[@]}"}; do
-		basename "$m" >>"$root/lib/modules/$KVER/load-order"
+	for m in $(module_order ${kmods[@]+"${kmods[@]}"}); do
+		src=$(ls "$MODDIR/$m".ko* 2>/dev/null | head -n1)
+		[ -n "$src" ] || continue	# built in
+		name=$(basename "$m")
+		case $src in
+		*.xz) xz -dc "$src" >"$root/lib/modules/$KVER/$name.ko" ;;
+		*.zst) zstd -qdc "$src" >"$root/lib/modules/$KVER/$name.ko" ;;
+		*) cp "$src" "$root/lib/modules/$KVER/$name.ko" ;;
+		esac
+		echo "$name" >>"$root/lib/modules/$KVER/load-order"
 	done
 	echo "root:x:0:0:root:/:/bin/sh" >"$root/etc/passwd"
 	echo "nobody:x:65534:65534:nobody:/:/bin/sh" >>"$root/etc/passwd"
