@@ -9,7 +9,7 @@ pkgs=(
 	gcc make libc6-dev bc flex bison libelf-dev
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static iproute2 cpio kmod
-	sparse xz-utils perl
+	sparse xz-utils zstd perl debootstrap
 )
 
 missing=()
