@@ -330,7 +330,7 @@ static void tcpterm_tp_state_probe(void *data, const struct sock *sk,
 }
 
 TCPTERM_ASSERT_TYPE(register_trace_inet_sock_set_state,
-		    int (*)(typeof(&tcpterm_tp_state_probe), void *));
+		    int (*)(typeof(tcpterm_tp_state_probe) *, void *));
 
 static int tcpterm_tp_register(void)
 {
