@@ -44,7 +44,8 @@
  *
  * Unload hands sockets back: pending deadlines are cancelled, linger2 is
  * restored and the stock code finishes the connection (a draining orphan
- * then resets on new data, as stock Linux does).
+ * then resets on new data, as stock Linux does).  This happens while the
+ * hooks are still in place; from its start no deadline is armed.
  */
 #include <linux/jiffies.h>
 #include <linux/list.h>
@@ -356,20 +357,22 @@ void tcpterm_deadline_workfn(struct work_struct *work)
 /*
  * The socket of @ts is being destroyed (tcp_v4_destroy_sock).  With a
  * deadline armed, the work owns the entry from now on: it is kicked to
- * run at once, and frees the entry.  Returns whether it took the entry.
+ * run at once, and frees the entry; during unload, the unload loop
+ * does.  Returns whether the entry was taken.
  */
 bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
 {
-	bool armed;
+	bool armed, taken;
 
 	spin_lock_bh(&tcpterm_dl_lock);
 	armed = !list_empty(&ts->dl_node);
-	if (armed) {
+	taken = armed || ts->dl_unload;
+	if (taken)
 		WRITE_ONCE(ts->dl_dead, true);
+	if (armed)
 		mod_delayed_work(tcpterm_dl_wq, &ts->dl_work, 0);
-	}
 	spin_unlock_bh(&tcpterm_dl_lock);
-	return armed;
+	return taken;
 }
 
 /* Entry of __tcp_close() on a DRAIN socket; socket locked, RCU held. */
@@ -561,10 +564,17 @@ int tcpterm_drain_init(void)
 	return tcpterm_dl_wq ? 0 : -ENOMEM;
 }
 
-/* Unload, hooks gone: hand every armed socket back to the stock code. */
+/*
+ * Unload, before the hooks go (a reset in progress needs the tcp_done()
+ * hook): no new deadline is armed, and every armed socket is handed back
+ * to the stock code.  An entry taken off the list here is this loop's;
+ * if its socket is destroyed meanwhile, the destroy hook only marks it.
+ */
 void tcpterm_drain_exit(void)
 {
 	struct tcpterm_sock *ts;
+	struct sock *sk;
+	bool dead;
 
 	spin_lock_bh(&tcpterm_dl_lock);
 	tcpterm_dl_stopping = true;
@@ -574,19 +584,25 @@ void tcpterm_drain_exit(void)
 		spin_lock_bh(&tcpterm_dl_lock);
 		ts = list_first_entry_or_null(&tcpterm_dl_list,
 					      struct tcpterm_sock, dl_node);
-		if (ts)
+		if (ts) {
 			list_del_init(&ts->dl_node);
+			ts->dl_unload = true;
+		}
 		spin_unlock_bh(&tcpterm_dl_lock);
 		if (!ts)
 			break;
 
 		cancel_delayed_work_sync(&ts->dl_work);
-		if (!ts->dl_dead) {
-			lock_sock(ts->sk);
-			tcp_sk(ts->sk)->linger2 = ts->saved_linger2;
-			release_sock(ts->sk);
-		}
-		tcpterm_deadline_put(ts->sk, ts->dl_dead ? ts : NULL);
+		sk = ts->sk;
+		lock_sock(sk);
+		tcp_sk(sk)->linger2 = ts->saved_linger2;
+		release_sock(sk);
+
+		spin_lock_bh(&tcpterm_dl_lock);
+		dead = ts->dl_dead;
+		ts->dl_unload = false;
+		spin_unlock_bh(&tcpterm_dl_lock);
+		tcpterm_deadline_put(sk, dead ? ts : NULL);
 	}
 	destroy_workqueue(tcpterm_dl_wq);
 }

@@ -60,8 +60,8 @@ err_sock:
 
 static void __exit tcpterm_exit(void)
 {
-	tcpterm_hooks_exit();
 	tcpterm_drain_exit();
+	tcpterm_hooks_exit();
 	tcpterm_policy_exit();
 	tcpterm_netlink_exit();
 	tcpterm_sock_exit();

@@ -37,6 +37,7 @@ struct tcpterm_sock {
 	struct delayed_work	dl_work;
 	struct list_head	dl_node;	/* on the armed list */
 	bool			dl_dead;	/* socket destroyed while armed */
+	bool			dl_unload;	/* taken off by unload */
 	bool			forcing;	/* orphan being reset */
 	bool			draining;
 	bool			fin_queued;

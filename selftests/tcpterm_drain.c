@@ -87,6 +87,16 @@ static void tt_expect_forced(int evfd, int reason)
 	ASSERT_EQ(reason, ev.reason);
 }
 
+/* Fresh namespaces and a connected pair; policy < 0: server untracked. */
+static void tt_drain_pair(const struct tt_variant *v, struct tt_topo *t,
+			  struct tt_pair *p, int policy)
+{
+	tt_topo_up(t, 0);
+	tt_pair_open(t, v, p);
+	if (policy >= 0)
+		tt_set_policy(p->srv, policy);
+}
+
 /*
  * The pipelining exchange in topology @t (up, no qdisc yet); policy < 0
  * leaves the server untracked.
@@ -234,9 +244,7 @@ static void drain_time(const struct tt_variant *v)
 	struct tt_pair p;
 	pid_t pid;
 
-	tt_topo_up(&t, 0);
-	tt_pair_open(&t, v, &p);
-	tt_set_policy(p.srv, TCPTERM_POLICY_DRAIN);
+	tt_drain_pair(v, &t, &p, TCPTERM_POLICY_DRAIN);
 	tt_set_int(p.srv, TCPTERM_DRAIN_TIME_MS, limit);
 	ASSERT_EQ(0, getsockopt(p.srv, SOL_SOCKET, SO_RCVBUF, &rcvbuf, &len));
 	evfd = tt_events_open(t.srv_ns);
@@ -283,9 +291,7 @@ static void drain_idle(const struct tt_variant *v)
 	struct tt_topo t;
 	struct tt_pair p;
 
-	tt_topo_up(&t, 0);
-	tt_pair_open(&t, v, &p);
-	tt_set_policy(p.srv, TCPTERM_POLICY_DRAIN);
+	tt_drain_pair(v, &t, &p, TCPTERM_POLICY_DRAIN);
 	tt_set_int(p.srv, TCPTERM_DRAIN_IDLE_MS, idle);
 	evfd = tt_events_open(t.srv_ns);
 	rsts = tt_snmp(t.srv_ns, "Tcp", "OutRsts");
@@ -306,9 +312,7 @@ static void drain_linger0(const struct tt_variant *v)
 	struct tt_pair p;
 	char c;
 
-	tt_topo_up(&t, 0);
-	tt_pair_open(&t, v, &p);
-	tt_set_policy(p.srv, TCPTERM_POLICY_DRAIN);
+	tt_drain_pair(v, &t, &p, TCPTERM_POLICY_DRAIN);
 	ASSERT_EQ(0, setsockopt(p.srv, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
 	close(p.srv);
 	ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, &c, 1, 2000));
@@ -325,8 +329,7 @@ static void grace_orphan(const struct tt_variant *v)
 	long long t0;
 	struct tt_topo t;
 
-	tt_topo_up(&t, 0);
-	tt_pair_open(&t, v, &p);
+	tt_drain_pair(v, &t, &p, -1);
 	tt_pair_open(&t, v, &stock);
 	tt_set_int(p.srv, TCPTERM_GRACE_MS, grace);
 	evfd = tt_events_open(t.srv_ns);
@@ -351,8 +354,7 @@ static void grace_shutdown(const struct tt_variant *v)
 	long long t0;
 	char c;
 
-	tt_topo_up(&t, 0);
-	tt_pair_open(&t, v, &p);
+	tt_drain_pair(v, &t, &p, -1);
 	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
 	t0 = tt_now_ms();
 	/* Set after the FIN went: the deadline still counts from it. */
@@ -377,9 +379,7 @@ static void grace_clean(const struct tt_variant *v)
 	struct tt_pair p;
 	char c;
 
-	tt_topo_up(&t, 0);
-	tt_pair_open(&t, v, &p);
-	tt_set_policy(p.srv, TCPTERM_POLICY_DRAIN);
+	tt_drain_pair(v, &t, &p, TCPTERM_POLICY_DRAIN);
 	tt_set_int(p.srv, TCPTERM_GRACE_MS, tt_scaled(1000));
 	srv_rsts = tt_snmp(t.srv_ns, "Tcp", "OutRsts");
 	cli_rsts = tt_snmp(t.cli_ns, "Tcp", "OutRsts");
