@@ -39,8 +39,6 @@
  * resets on data) nor be reset at the deadline.  The application's
  * value comes back when the deadline is disarmed or the module unloads.
  *
- * Resetting an orphan takes tcp_abort() and a hook on tcp_done(): see
- * tcpterm_force().
  *
  * Unload hands sockets back: pending deadlines are cancelled, linger2 is
  * restored and the stock code finishes the connection (a draining orphan
@@ -72,7 +70,7 @@ static const int tcpterm_live_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
 				       TCPF_CLOSING | TCPF_LAST_ACK;
 
-/* States in which tcp_abort()/tcp_disconnect() send an RST. */
+/* States in which tcp_abort() sends an RST (tcp_need_reset()). */
 static const int tcpterm_rst_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				      TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2;
 
@@ -108,63 +106,24 @@ static void tcpterm_note_forced(struct sock *sk, struct tcpterm_sock *ts,
 
 /*
  * A deadline ran out.  Process context, socket not locked; the caller
- * holds a reference.  The event goes out first: tcp_disconnect() clears
- * the addresses it reports.
- *
- * tcp_abort() is the one reset exported by every supported kernel, and
- * it leaves orphans alone.  So an orphan is first disconnected through
- * its own proto (RST where TCP sends one, CLOSE, queues purged: what
- * inet_csk_listen_stop() does to an unaccepted child), then handed to
- * tcp_abort() looking owned; in the tcp_done() it ends with, the hook
- * marks it dead again (tcpterm_force_done()), and tcp_done() destroys
- * it as it destroys any orphan.  Unhashed and without timers, the socket
- * meets nothing else in between.
+ * holds a reference.  tcp_abort() is exported by every supported kernel
+ * and, in all of them, also ends an orphan: RST where TCP sends one
+ * (not in CLOSING or LAST_ACK, where the peer has finished sending),
+ * then tcp_done(), which destroys an orphan as any other.  An owner
+ * still holding the socket reads the errno.
  */
 static void tcpterm_force(struct sock *sk, struct tcpterm_sock *ts,
 			  enum tcpterm_rst_reason why)
 {
-	const struct tcp_sock *tp = tcp_sk(sk);
 	int state_bit;
-	bool dead, rst;
 
 	lock_sock(sk);
 	state_bit = 1 << sk->sk_state;
-	if (!(state_bit & tcpterm_live_states)) {
-		release_sock(sk);
-		return;
-	}
-	dead = sock_flag(sk, SOCK_DEAD);
-	/* tcp_disconnect() also resets a LAST_ACK/CLOSING with data unsent. */
-	rst = (state_bit & tcpterm_rst_states) ||
-	      (dead && (state_bit & (TCPF_CLOSING | TCPF_LAST_ACK)) &&
-	       tp->snd_nxt != tp->write_seq);
-	tcpterm_note_forced(sk, ts, why, rst);
-
-	if (dead) {
-		local_bh_disable();
-		bh_lock_sock(sk);
-		sk->sk_prot->disconnect(sk, O_NONBLOCK);
-		WRITE_ONCE(ts->forcing, true);
-		sock_reset_flag(sk, SOCK_DEAD);
-		bh_unlock_sock(sk);
-		local_bh_enable();
-	}
+	if (state_bit & tcpterm_live_states)
+		tcpterm_note_forced(sk, ts, why, state_bit & tcpterm_rst_states);
 	release_sock(sk);
-	tcp_abort(sk, tcpterm_forced_errno);
-}
-
-/* Entry of tcp_done(): an orphan being forced goes back to dead. */
-void tcpterm_force_done(struct sock *sk)
-{
-	struct tcpterm_sock *ts;
-
-	if (!tcpterm_sock_any())
-		return;
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (ts && READ_ONCE(ts->forcing))
-		sock_set_flag(sk, SOCK_DEAD);
-	rcu_read_unlock();
+	if (state_bit & tcpterm_live_states)
+		tcp_abort(sk, tcpterm_forced_errno);
 }
 
 /* Has @at passed?  If not, bring *next forward to it. */

@@ -13,7 +13,6 @@ void tcpterm_drain_on_close(struct sock *sk, struct tcpterm_sock *ts);
 void tcpterm_drain_rcv(struct sock *sk, struct sk_buff *skb);
 void tcpterm_drain_state(const struct sock *sk, int oldstate, int newstate);
 void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts);
-void tcpterm_force_done(struct sock *sk);
 
 void tcpterm_deadline_workfn(struct work_struct *work);
 bool tcpterm_deadline_orphan(struct tcpterm_sock *ts);

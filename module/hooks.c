@@ -203,14 +203,6 @@ TCPTERM_FTRACE_CB(tcpterm_ft_queue_add)
 				     (struct sock *)tcpterm_arg(regs, 2));
 }
 
-TCPTERM_FTRACE_CB(tcpterm_ft_done)
-{
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-
-	if (regs)
-		tcpterm_force_done((struct sock *)tcpterm_arg(regs, 0));
-}
-
 TCPTERM_FTRACE_CB(tcpterm_ft_destroy)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
@@ -243,7 +235,6 @@ TCPTERM_ASSERT_TYPE(inet_csk_reqsk_queue_add,
 		    struct sock *(*)(struct sock *, struct request_sock *,
 				     struct sock *));
 TCPTERM_ASSERT_TYPE(tcp_v4_destroy_sock, void (*)(struct sock *));
-TCPTERM_ASSERT_TYPE(tcp_done, void (*)(struct sock *));
 
 struct tcpterm_hook {
 	const char *name;
@@ -261,8 +252,7 @@ struct tcpterm_hook {
  * backlog; a new child meets its listener in inet_csk_complete_hashdance
  * (regular handshake, which may inline its call of the next one) and in
  * inet_csk_reqsk_queue_add (syncookies, fastopen); tcp_v4_destroy_sock
- * is the destructor of both families; tcp_done ends every connection
- * (drain.c uses it to destroy an orphan it resets).
+ * is the destructor of both families.
  */
 static struct tcpterm_hook tcpterm_hooks[] = {
 	{ "tcp_setsockopt",		tcpterm_ft_setsockopt,	true },
@@ -275,7 +265,6 @@ static struct tcpterm_hook tcpterm_hooks[] = {
 	{ "tcp_reset",			tcpterm_ft_reset,	false },
 	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
-	{ "tcp_done",			tcpterm_ft_done,	false },
 	{ "tcp_v4_destroy_sock",	tcpterm_ft_destroy,	false },
 };
 

@@ -38,7 +38,6 @@ struct tcpterm_sock {
 	struct list_head	dl_node;	/* on the armed list */
 	bool			dl_dead;	/* socket destroyed while armed */
 	bool			dl_unload;	/* taken off by unload */
-	bool			forcing;	/* orphan being reset */
 	bool			draining;
 	bool			fin_queued;
 	int			saved_linger2;

@@ -266,6 +266,8 @@ static void drain_time(const struct tt_variant *v)
 	ASSERT_GE(rsts + 1, tt_snmp(t.srv_ns, "Tcp", "OutRsts"));
 	tt_expect_forced(evfd, TCPTERM_RST_DRAIN_TIME);
 	ASSERT_EQ(0, tt_stat_wait(t.srv_ns, "Deadlines", 0, 2000));
+	/* The orphan is gone: its destructor ran. */
+	ASSERT_EQ(0, tt_stat_wait(t.srv_ns, "TrackedSockets", 0, 2000));
 }
 
 /*
@@ -302,6 +304,7 @@ static void drain_idle(const struct tt_variant *v)
 	ASSERT_EQ(rsts + 1, tt_snmp(t.srv_ns, "Tcp", "OutRsts"));
 	ASSERT_EQ(1, tt_stat(t.srv_ns, "DrainsForced"));
 	tt_expect_forced(evfd, TCPTERM_RST_DRAIN_IDLE);
+	ASSERT_EQ(0, tt_stat_wait(t.srv_ns, "TrackedSockets", 0, 2000));
 }
 
 /* SO_LINGER {1, 0} asks for an RST: DRAIN does not override it. */
@@ -340,6 +343,7 @@ static void grace_orphan(const struct tt_variant *v)
 	ASSERT_GE(grace, tt_expect_reset(p.cli, t0));
 	ASSERT_EQ(1, tt_stat(t.srv_ns, "GraceForced"));
 	tt_expect_forced(evfd, TCPTERM_RST_GRACE);
+	ASSERT_EQ(0, tt_stat_wait(t.srv_ns, "TrackedSockets", 0, 2000));
 	/* Without the option the half-closed connection just stays. */
 	ASSERT_EQ(0, getsockopt(stock.cli, IPPROTO_TCP, TCP_INFO, &ti, &len));
 	ASSERT_EQ(TCP_CLOSE_WAIT, ti.tcpi_state);
