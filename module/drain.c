@@ -39,7 +39,6 @@
  * resets on data) nor be reset at the deadline.  The application's
  * value comes back when the deadline is disarmed or the module unloads.
  *
- *
  * Unload hands sockets back: pending deadlines are cancelled, linger2 is
  * restored and the stock code finishes the connection (a draining orphan
  * then resets on new data, as stock Linux does).  This happens while the

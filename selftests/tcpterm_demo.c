@@ -88,6 +88,38 @@ static void scene_crossing(int crossing_error)
 	say("  server: received %s it can no longer answer", outcome(r));
 }
 
+static void scene_pipeline(int policy)
+{
+	int rcvbuf = 16384, sndbuf = 4 << 20, i;
+	static char buf[65536];
+	long r, got = 0;
+	struct tt_topo t;
+	struct tt_pair p;
+
+	tt_topo_up(&t, 0);
+	tt_netem(&t, 1, "rate 20mbit limit 1000");
+	tt_pair_open(&t, &v4, &p);
+	setsockopt(p.cli, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	setsockopt(p.srv, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf, sizeof(sndbuf));
+	tt_set_policy(p.srv, policy);
+	say("  client: send(\"GET /a\" \"GET /b\")          -- two pipelined requests");
+	send(p.cli, "GET /a\nGET /b\n", 14, 0);
+	tt_wait_inq(p.srv, 14);
+	recv(p.srv, buf, 7, 0);
+	say("  server: reads \"GET /a\", writes a 1 MiB answer, close()");
+	memset(buf, 'a', sizeof(buf));
+	for (i = 0; i < 16; i++)
+		send(p.srv, buf, sizeof(buf), 0);
+	close(p.srv);
+	while ((r = tt_recv(p.cli, buf, sizeof(buf), 5000)) > 0)
+		got += r;
+	say("  client: received %ld of 1048576 bytes, then %s", got, outcome(r));
+	say("  server: RSTs sent (Tcp OutRsts): %lld",
+	    tt_snmp(t.srv_ns, "Tcp", "OutRsts"));
+	close(p.cli);
+	close(p.lsn);
+}
+
 static void show_counters(const char *who, int ns)
 {
 	static const char * const names[] = {
@@ -125,5 +157,12 @@ int main(void)
 	scene_crossing(1);
 	say("\nEvery crossing is also counted per netns and sent as a generic");
 	say("netlink event (family \"tcpterm\", group \"events\").");
+
+	say("\nScene 3: the server closes with a pipelined request unread");
+	say("(20 Mbit/s link, small client window: the answer is still queued).");
+	say("Stock Linux: the unread request turns close() into an RST.");
+	scene_pipeline(TCPTERM_POLICY_DEFAULT);
+	say("With TCPTERM_POLICY_DRAIN the kernel lingers for the orphan:");
+	scene_pipeline(TCPTERM_POLICY_DRAIN);
 	return 0;
 }
