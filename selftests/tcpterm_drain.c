@@ -188,13 +188,15 @@ struct tt_writer {
 };
 
 /*
- * Fork a child that writes to @fd until the connection fails.  It keeps
- * no other descriptor: a server socket shared with it would not be
- * closed by the parent's close().
+ * Fork a child that writes to @fd until the connection fails, as fast as
+ * it can or (@pace_ms > 0) 4 KiB every @pace_ms.  It keeps no other
+ * descriptor: a server socket shared with it would not be closed by the
+ * parent's close().
  */
-static pid_t tt_writer_start(int fd, struct tt_writer *w)
+static pid_t tt_writer_start(int fd, struct tt_writer *w, int pace_ms)
 {
 	static char buf[65536];
+	size_t chunk = pace_ms ? 4096 : sizeof(buf);
 	pid_t pid = fork();
 	ssize_t n;
 	int i;
@@ -206,8 +208,11 @@ static pid_t tt_writer_start(int fd, struct tt_writer *w)
 			close(i);
 	alarm(tt_scaled(30000) / 1000);
 	memset(buf, 'w', sizeof(buf));
-	while ((n = send(fd, buf, sizeof(buf), MSG_NOSIGNAL)) > 0)
+	while ((n = send(fd, buf, chunk, MSG_NOSIGNAL)) > 0) {
 		__atomic_add_fetch(&w->sent, n, __ATOMIC_RELAXED);
+		if (pace_ms)
+			tt_msleep(pace_ms);
+	}
 	w->err = errno;
 	w->fail_ms = tt_now_ms();
 	_exit(0);
@@ -250,7 +255,7 @@ static void drain_time(const struct tt_variant *v)
 	evfd = tt_events_open(t.srv_ns);
 	rsts = tt_snmp(t.srv_ns, "Tcp", "OutRsts");
 
-	pid = tt_writer_start(p.cli, w);
+	pid = tt_writer_start(p.cli, w, 0);
 	tt_wait_inq(p.srv, 1);
 	t0 = tt_now_ms();
 	close(p.srv);
@@ -418,7 +423,7 @@ static void drain_many(const struct tt_variant *v)
 	for (i = 0; i < tt_many; i++) {
 		tt_pair_open(&t, v, &p[i]);
 		tt_set_policy(p[i].srv, TCPTERM_POLICY_DRAIN);
-		pid[i] = tt_writer_start(p[i].cli, &w[i]);
+		pid[i] = tt_writer_start(p[i].cli, &w[i], 1);
 	}
 	for (i = 0; i < tt_many; i++)
 		tt_wait_inq(p[i].srv, 16384);
@@ -477,7 +482,7 @@ static void unload_draining(const struct tt_variant *v)
 		tt_pair_open(&t, v, &p[i]);
 		tt_set_policy(p[i].srv, TCPTERM_POLICY_DRAIN);
 		tt_set_int(p[i].srv, TCPTERM_GRACE_MS, 60000);
-		pid[i] = tt_writer_start(p[i].cli, &w[i]);
+		pid[i] = tt_writer_start(p[i].cli, &w[i], 5);
 		tt_wait_inq(p[i].srv, 1);
 		close(p[i].srv);
 	}
