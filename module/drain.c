@@ -69,10 +69,6 @@ static const int tcpterm_live_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
 				       TCPF_CLOSING | TCPF_LAST_ACK;
 
-/* States in which tcp_abort() sends an RST (tcp_need_reset()). */
-static const int tcpterm_rst_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
-				      TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2;
-
 /* Input can arrive after close() in these, and must be drained. */
 static const int tcpterm_drain_states = TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2;
 
@@ -114,14 +110,15 @@ static void tcpterm_note_forced(struct sock *sk, struct tcpterm_sock *ts,
 static void tcpterm_force(struct sock *sk, struct tcpterm_sock *ts,
 			  enum tcpterm_rst_reason why)
 {
-	int state_bit;
+	bool live;
 
 	lock_sock(sk);
-	state_bit = 1 << sk->sk_state;
-	if (state_bit & tcpterm_live_states)
-		tcpterm_note_forced(sk, ts, why, state_bit & tcpterm_rst_states);
+	live = (1 << sk->sk_state) & tcpterm_live_states;
+	if (live)
+		tcpterm_note_forced(sk, ts, why,
+				    tcpterm_abort_resets(sk->sk_state));
 	release_sock(sk);
-	if (state_bit & tcpterm_live_states)
+	if (live)
 		tcp_abort(sk, tcpterm_forced_errno);
 }
 
@@ -137,6 +134,24 @@ static bool tcpterm_due(unsigned long at, unsigned long now,
 	return false;
 }
 
+/* The drain limit by time since close(); only while draining. */
+static unsigned long tcpterm_drain_end(const struct tcpterm_sock *ts)
+{
+	return ts->close_at + msecs_to_jiffies(READ_ONCE(ts->p.drain_time_ms));
+}
+
+/* The grace deadline, when one is set and our FIN is queued. */
+static bool tcpterm_grace_end(const struct tcpterm_sock *ts,
+			      unsigned long *at)
+{
+	u32 grace_ms = READ_ONCE(ts->p.grace_ms);
+
+	if (!ts->fin_queued || !grace_ms)
+		return false;
+	*at = ts->fin_at + msecs_to_jiffies(grace_ms);
+	return true;
+}
+
 /*
  * Which deadline has run out at @now, if any; otherwise the earliest one
  * left in *next (*any false: none left).  Socket locked.
@@ -145,44 +160,38 @@ static enum tcpterm_rst_reason
 tcpterm_deadline_check(const struct tcpterm_sock *ts, unsigned long now,
 		       unsigned long *next, bool *any)
 {
-	u32 grace_ms = READ_ONCE(ts->p.grace_ms);
+	unsigned long idle = msecs_to_jiffies(READ_ONCE(ts->p.drain_idle_ms));
+	unsigned long grace;
 
 	*any = false;
 	if (ts->draining) {
-		unsigned long t = msecs_to_jiffies(READ_ONCE(ts->p.drain_time_ms));
-		unsigned long i = msecs_to_jiffies(READ_ONCE(ts->p.drain_idle_ms));
-
-		if (tcpterm_due(ts->close_at + t, now, next, any))
+		if (tcpterm_due(tcpterm_drain_end(ts), now, next, any))
 			return TCPTERM_RST_DRAIN_TIME;
-		if (tcpterm_due(ts->last_rx + i, now, next, any))
+		if (tcpterm_due(ts->last_rx + idle, now, next, any))
 			return TCPTERM_RST_DRAIN_IDLE;
 	}
-	if (ts->fin_queued && grace_ms &&
-	    tcpterm_due(ts->fin_at + msecs_to_jiffies(grace_ms), now, next,
-			any))
+	if (tcpterm_grace_end(ts, &grace) &&
+	    tcpterm_due(grace, now, next, any))
 		return TCPTERM_RST_GRACE;
 	return TCPTERM_RST_NONE;
 }
 
-/* The latest moment any armed deadline can fire.  Socket locked. */
+/*
+ * The latest moment any armed deadline can fire (the idle limit never
+ * outlasts the drain limit).  Socket locked.
+ */
 static unsigned long tcpterm_deadline_last(const struct tcpterm_sock *ts,
 					   unsigned long now)
 {
-	unsigned long last = now;
-	u32 grace_ms = READ_ONCE(ts->p.grace_ms);
-	unsigned long at;
+	unsigned long last = now, at;
 
 	if (ts->draining) {
-		at = ts->close_at +
-		     msecs_to_jiffies(READ_ONCE(ts->p.drain_time_ms));
+		at = tcpterm_drain_end(ts);
 		if (time_after(at, last))
 			last = at;
 	}
-	if (ts->fin_queued && grace_ms) {
-		at = ts->fin_at + msecs_to_jiffies(grace_ms);
-		if (time_after(at, last))
-			last = at;
-	}
+	if (tcpterm_grace_end(ts, &at) && time_after(at, last))
+		last = at;
 	return last;
 }
 
@@ -523,10 +532,11 @@ int tcpterm_drain_init(void)
 }
 
 /*
- * Unload, before the hooks go (a reset in progress needs the tcp_done()
- * hook): no new deadline is armed, and every armed socket is handed back
- * to the stock code.  An entry taken off the list here is this loop's;
- * if its socket is destroyed meanwhile, the destroy hook only marks it.
+ * Unload, before the hooks go: no new deadline is armed, and every armed
+ * socket is handed back to the stock code.  An entry taken off the list
+ * here is this loop's; if its socket is destroyed meanwhile (a reset in
+ * progress, a peer's FIN), the destroy hook only marks it, and the loop
+ * frees it.
  */
 void tcpterm_drain_exit(void)
 {

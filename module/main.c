@@ -12,9 +12,9 @@
  * Layout: hooks.c attaches to the stack (ftrace by symbol name and one
  * tracepoint; no patched kernel), sock.c keeps per-socket state outside
  * struct sock, policy.c implements the policies and the socket option,
- * drain.c runs the DRAIN policy and the deadlines that
- * bound a termination, crossing.c detects crossings, netlink.c keeps per-netns counters and
- * sends events.  Version differences live in compat.h.
+ * drain.c runs the DRAIN policy and the deadlines that bound a
+ * termination, crossing.c detects crossings, netlink.c keeps per-netns
+ * counters and sends events.  Version differences live in compat.h.
  */
 #include <linux/module.h>
 

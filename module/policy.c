@@ -95,10 +95,12 @@ static void tcpterm_note_rst(struct sock *sk, struct tcpterm_sock *ts,
 	tcpterm_event(sk, TCPTERM_EV_POLICY_RST, reason);
 }
 
-/* States in which tcp_abort() sends an RST (tcp_need_reset() in tcp.c). */
-static const int tcpterm_rst_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
-				      TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
-				      TCPF_SYN_RECV;
+/* Does tcp_abort() send an RST in @state?  (tcp_need_reset() in tcp.c) */
+bool tcpterm_abort_resets(int state)
+{
+	return (1 << state) & (TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
+			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_SYN_RECV);
+}
 
 /* Process context, socket not locked. */
 static void tcpterm_abort(struct sock *sk, enum tcpterm_rst_reason reason)
@@ -106,8 +108,7 @@ static void tcpterm_abort(struct sock *sk, enum tcpterm_rst_reason reason)
 	struct tcpterm_sock *ts;
 
 	lock_sock(sk);
-	if (sock_flag(sk, SOCK_DEAD) ||
-	    !((1 << sk->sk_state) & tcpterm_rst_states)) {
+	if (sock_flag(sk, SOCK_DEAD) || !tcpterm_abort_resets(sk->sk_state)) {
 		release_sock(sk);
 		return;
 	}
@@ -313,13 +314,6 @@ void tcpterm_on_peer_reset(struct sock *sk)
 		WRITE_ONCE(ts->peer_rst, true);
 	rcu_read_unlock();
 }
-
-/* What an untracked socket reports, and where a tracked one starts. */
-static const struct tcpterm_params tcpterm_default_params = {
-	.policy		= TCPTERM_POLICY_DEFAULT,
-	.drain_time_ms	= TCPTERM_DRAIN_TIME_DEFAULT_MS,
-	.drain_idle_ms	= TCPTERM_DRAIN_IDLE_DEFAULT_MS,
-};
 
 /* Accepted values of the int options, by option name. */
 static const struct {

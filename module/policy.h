@@ -19,6 +19,7 @@ u32 tcpterm_unread(const struct sock *sk);
 u32 tcpterm_new_data(const struct sock *sk, const struct sk_buff *skb);
 void tcpterm_count_discard(struct sock *sk, struct tcpterm_sock *ts, u32 bytes);
 u32 tcpterm_discard_unread(struct sock *sk, struct tcpterm_sock *ts);
+bool tcpterm_abort_resets(int state);
 
 bool tcpterm_shutdown_wanted(struct socket *sock, int how);
 void tcpterm_read_closed(struct sock *sk);

@@ -23,6 +23,13 @@
 #include "netlink.h"
 #include "sock.h"
 
+/* What an untracked socket reports, and where a tracked one starts. */
+const struct tcpterm_params tcpterm_default_params = {
+	.policy		= TCPTERM_POLICY_DEFAULT,
+	.drain_time_ms	= TCPTERM_DRAIN_TIME_DEFAULT_MS,
+	.drain_idle_ms	= TCPTERM_DRAIN_IDLE_DEFAULT_MS,
+};
+
 static struct rhashtable tcpterm_socks;
 static atomic_t tcpterm_nsocks = ATOMIC_INIT(0);
 
@@ -53,8 +60,7 @@ static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 	if (!ts)
 		return NULL;
 	ts->sk = sk;
-	ts->p.drain_time_ms = TCPTERM_DRAIN_TIME_DEFAULT_MS;
-	ts->p.drain_idle_ms = TCPTERM_DRAIN_IDLE_DEFAULT_MS;
+	ts->p = tcpterm_default_params;
 	INIT_DELAYED_WORK(&ts->dl_work, tcpterm_deadline_workfn);
 	INIT_LIST_HEAD(&ts->dl_node);
 	spin_lock_init(&ts->lock);

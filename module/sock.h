@@ -19,13 +19,14 @@ struct tcpterm_params {
 	u32			grace_ms;
 };
 
+extern const struct tcpterm_params tcpterm_default_params;
+
 /*
  * What tcpterm knows about one socket that opted in.  Found by socket
  * address in an RCU hash table; freed when the kernel destroys the socket
  * (tcp_v4_destroy_sock, both families) or when the module goes away,
  * unless a deadline is armed: then the deadline work frees it (drain.c).
- * Fields below @lock are written under it; the drain fields are written
- * under the socket lock (owner or bh), which all their users hold.
+ * Fields below @lock are written under it.
  */
 struct tcpterm_sock {
 	struct rhash_head	node;
@@ -33,7 +34,10 @@ struct tcpterm_sock {
 	struct rcu_head		rcu;
 	struct tcpterm_params	p;		/* READ_ONCE/WRITE_ONCE */
 
-	/* Drain and grace state (drain.c), under the socket lock. */
+	/*
+	 * Drain and grace state (drain.c).  The dl_ fields are guarded by
+	 * the armed list's lock, the others by the socket lock.
+	 */
 	struct delayed_work	dl_work;
 	struct list_head	dl_node;	/* on the armed list */
 	bool			dl_dead;	/* socket destroyed while armed */

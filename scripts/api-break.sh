@@ -9,9 +9,9 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 work=$top/build/api-break
 
-kver=$(ls -1 /lib/modules 2>/dev/null | grep -- '-amd64$' | sort -V | tail -n1)
-src=/usr/src/linux-headers-$kver
-[ -f "$src/Makefile" ] || { echo "no headers for $kver" >&2; exit 1; }
+eval "$("$top/scripts/kernel.sh" fetch 6.1 | grep '^KDIR=')"
+src=$KDIR
+[ -f "$src/Makefile" ] || { echo "no headers in $src" >&2; exit 1; }
 common=$(sed -n 's|^include \(.*\)/Makefile$|\1|p' "$src/Makefile")
 
 rm -rf "$work"
