@@ -160,11 +160,15 @@ static int tt_port(int fd)
 	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
+void tt_set_int(int fd, int opt, int val)
+{
+	if (setsockopt(fd, SOL_TCPTERM, opt, &val, sizeof(val)))
+		TT_FAIL("setsockopt SOL_TCPTERM %d = %d", opt, val);
+}
+
 void tt_set_policy(int fd, int policy)
 {
-	if (setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &policy,
-		       sizeof(policy)))
-		TT_FAIL("setsockopt TCPTERM_POLICY %d", policy);
+	tt_set_int(fd, TCPTERM_POLICY, policy);
 }
 
 void tt_get_info(int fd, struct tcpterm_info *info)
@@ -291,6 +295,12 @@ int tt_wait_closed(int fd, int timeout_ms)
 			return ti.tcpi_state;
 		tt_msleep(10);
 	}
+}
+
+void tt_expect_reset_in_close_wait(int fd, int timeout_ms)
+{
+	ASSERT_EQ(TCP_CLOSE, tt_wait_closed(fd, timeout_ms));
+	ASSERT_EQ(EPIPE, tt_so_error(fd));
 }
 
 int tt_so_error(int fd)

@@ -47,6 +47,8 @@ int tt_accept(const struct tt_topo *t, int lsn);
 void tt_pair_open(const struct tt_topo *t, const struct tt_variant *v,
 		  struct tt_pair *p);
 
+/* setsockopt(SOL_TCPTERM) of an int option; fails the test on error. */
+void tt_set_int(int fd, int opt, int val);
 void tt_set_policy(int fd, int policy);
 void tt_get_info(int fd, struct tcpterm_info *info);
 
@@ -58,6 +60,12 @@ long tt_recv(int fd, void *buf, size_t len, int timeout_ms);
 void tt_send(int fd, size_t n);
 /* Wait until the kernel has closed @fd's connection; its tcpi_state. */
 int tt_wait_closed(int fd, int timeout_ms);
+/*
+ * @fd had read our FIN (CLOSE_WAIT) and must now be reset: tcp_reset()
+ * reports EPIPE there and read() keeps returning EOF, so wait for the
+ * state and check SO_ERROR.
+ */
+void tt_expect_reset_in_close_wait(int fd, int timeout_ms);
 /* SO_ERROR of @fd (reading it clears it). */
 int tt_so_error(int fd);
 /* poll() events of @fd after up to @timeout_ms. */

@@ -49,17 +49,6 @@ static void tt_delta(const struct tt_topo *t, const struct tt_counts *before,
 	d->cli_estab_resets -= before->cli_estab_resets;
 }
 
-/*
- * The client already read our FIN (CLOSE_WAIT), sent data, and must now
- * be reset: tcp_reset() reports EPIPE in CLOSE_WAIT, and read() keeps
- * returning EOF, so look at the socket state and SO_ERROR instead.
- */
-static void tt_expect_reset_after_eof(int cli)
-{
-	ASSERT_EQ(TCP_CLOSE, tt_wait_closed(cli, 2000));
-	ASSERT_EQ(EPIPE, tt_so_error(cli));
-}
-
 static void hd_setup(const struct tt_variant *v, struct tt_topo *t,
 		     struct tt_pair *p, int policy)
 {
@@ -184,7 +173,7 @@ static void hd_late_data(const struct tt_variant *v, int how)
 		ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
 	tt_send(p.cli, 100);
 	if (how == SHUT_RDWR)
-		tt_expect_reset_after_eof(p.cli);
+		tt_expect_reset_in_close_wait(p.cli, 2000);
 	else
 		ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, buf, sizeof(buf), 2000));
 	ASSERT_EQ(-ECONNABORTED, tt_recv(p.srv, buf, sizeof(buf), 0));
@@ -224,7 +213,7 @@ static void hd_close_late(const struct tt_variant *v)
 	close(p.srv);
 	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
 	tt_send(p.cli, 100);
-	tt_expect_reset_after_eof(p.cli);
+	tt_expect_reset_in_close_wait(p.cli, 2000);
 	tt_delta(&t, &c0, &d);
 	ASSERT_EQ(1, d.srv_rsts);
 	ASSERT_EQ(1, d.cli_estab_resets);
