@@ -2,6 +2,7 @@
 #
 # make              build module/tcpterm.ko against the target kernel
 # make check        install what is missing, build, boot a VM, run selftests
+# make check-full   the same, with every selftest on the debug kernel too
 # make demo         boot a VM and show what tcpterm does
 # make bench        connection churn in a VM, module unloaded vs loaded
 # make style        checkpatch.pl --strict over module/ and uapi/
@@ -15,7 +16,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(KVER_RUNNING)/build) \
 	$(lastword $(sort $(wildcard /usr/src/linux-headers-*-amd64))))
 PWD := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
-.PHONY: all module clean check demo bench style sparse selftests deps
+.PHONY: all module clean check check-full demo bench style sparse selftests deps
 
 all: module
 
@@ -38,6 +39,9 @@ deps:
 
 check:
 	scripts/run-tests.sh
+
+check-full:
+	DEBUG_SUITE=full scripts/run-tests.sh
 
 demo:
 	scripts/demo.sh

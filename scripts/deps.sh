@@ -10,6 +10,7 @@ pkgs=(
 	linux-image-amd64 linux-headers-amd64
 	qemu-system-x86 busybox-static iproute2 cpio kmod
 	sparse xz-utils zstd perl debootstrap
+	linux-source-6.1 libssl-dev
 )
 
 missing=()

@@ -25,6 +25,7 @@ for arg in $(cat /proc/cmdline); do
 	case $arg in
 	tcpterm_mode=*) mode=${arg#tcpterm_mode=} ;;
 	tcpterm_only=*) export TCPTERM_ONLY=${arg#tcpterm_only=} ;;
+	tcpterm_suite=*) export TCPTERM_SUITE=${arg#tcpterm_suite=} ;;
 	esac
 done
 stty -F /dev/ttyS1 raw -echo 2>/dev/null

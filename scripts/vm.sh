@@ -16,10 +16,13 @@
 # kernel), 6.12 or 7.2 (Debian's, fetched by scripts/kernel.sh), or debug
 # (DEBUG_TREE: a tree built by scripts/debug-kernel.sh, everything the
 # tests need built in); KO (the
-# module to test, default module/tcpterm.ko), VM_TIMEOUT (seconds,
-# default 1500, debug 2700), VM_MEM (MiB), VM_SMP, OUT (run directory),
+# module to test, default module/tcpterm.ko), VM_ACCEL=kvm|tcg (default:
+# probed by scripts/accel.sh, verdict cached in ACCEL_CACHE), VM_TCG_THREAD
+# (multi or single), VM_TIMEOUT (seconds; TCG default 1500, debug 2700,
+# a third of that under KVM), VM_MEM (MiB), VM_SMP, OUT (run directory),
 # ONLY=PROGRAM[:FILTER] (test mode: run one selftest, or its matching
-# cases).
+# cases), SUITE=full|debug (test mode: which programs, see
+# selftests/run_kselftest.sh).
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -43,7 +46,7 @@ debian | 6.1 | 6.12 | 7.2)
 	eval "$("$top/scripts/kernel.sh" fetch "$KERNEL" | grep -E '^(KVER|VMLINUZ|MODDIR)=')"
 	vmlinuz=$VMLINUZ
 	VM_MEM=${VM_MEM:-1024}
-	VM_TIMEOUT=${VM_TIMEOUT:-1500}
+	tcg_timeout=1500
 	kmods=("${kmods_debian[@]}")
 	;;
 debug)
@@ -51,7 +54,7 @@ debug)
 	KVER=$(cat "$DEBUG_TREE/include/config/kernel.release")
 	vmlinuz=$DEBUG_TREE/arch/x86/boot/bzImage
 	VM_MEM=${VM_MEM:-2048}	# KASAN shadow memory
-	VM_TIMEOUT=${VM_TIMEOUT:-2700}
+	tcg_timeout=2700
 	kmods=()
 	;;
 *) die "KERNEL=$KERNEL: 6.1 (or debian), 6.12, 7.2 or debug" ;;
@@ -95,7 +98,7 @@ module_order() {
 # the kernel version or this script changes.
 base=$cache/base-$KVER.cpio
 if [ ! -s "$base" ] || [ "$0" -nt "$base" ]; then
-	echo "vm: building base initramfs for $KVER"
+	echo "vm: building base initramfs for $KVER" >&2
 	root=$(mktemp -d)
 	mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,etc,var,lib/modules/"$KVER"}
 	ln -s ../run "$root/var/run"
@@ -135,18 +138,28 @@ rm -f "$root"/selftests/*.[cho] "$root/selftests/Makefile"
 cat "$base" "$OUT/project.cpio" >"$OUT/initramfs.cpio"
 rm -f "$OUT/project.cpio"
 
-accel=(-accel tcg)
-if [ -w /dev/kvm ] && [ -r /dev/kvm ]; then
+# The accelerator comes from a probe boot (scripts/accel.sh), never from
+# the presence of /dev/kvm; timeouts are set for TCG and cut for KVM.
+accel_name=$("$top/scripts/accel.sh" "$vmlinuz") || die "no accelerator"
+case $accel_name in
+kvm)
 	accel=(-enable-kvm -cpu host)
-fi
+	VM_TIMEOUT=${VM_TIMEOUT:-$((tcg_timeout / 3))}
+	;;
+*)
+	accel=(-accel "tcg,thread=${VM_TCG_THREAD:-multi}")
+	VM_TIMEOUT=${VM_TIMEOUT:-$tcg_timeout}
+	;;
+esac
+echo "$accel_name" >"$OUT/accel"
 
-echo "vm: booting $KVER ($mode, ${accel[*]}), logs in $OUT"
+echo "vm: booting $KVER ($mode) under $accel_name (${accel[*]}), logs in $OUT" >&2
 set +e
 timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 	"${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP" \
 	-nodefaults -display none -no-reboot -monitor none \
 	-kernel "$vmlinuz" -initrd "$OUT/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 tcpterm_mode=$mode${ONLY:+ tcpterm_only=$ONLY}" \
+	-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 tcpterm_mode=$mode${ONLY:+ tcpterm_only=$ONLY}${SUITE:+ tcpterm_suite=$SUITE}" \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/result.raw" \
 	</dev/null >"$OUT/qemu.log" 2>&1
 qrc=$?

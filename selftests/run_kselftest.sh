@@ -8,7 +8,18 @@
 cd "$(dirname "$0")" || exit 1
 export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 
-progs="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_drain tcpterm_fuzz tcpterm_stress"
+# The suites, in one place.  "full" runs on every release kernel.  "debug"
+# is what the debug kernel runs by default (KASAN, lockdep and kmemleak
+# under emulation are about ten times slower): the programs that load and
+# unload the module, churn sockets and drive the policies on the wire,
+# where memory errors and lock-order problems live.  make check-full runs
+# "full" on the debug kernel too.
+suite_full="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_drain tcpterm_fuzz tcpterm_stress tcpterm_reload"
+suite_debug="module_load.sh tcpterm_drain tcpterm_fuzz tcpterm_stress tcpterm_reload"
+case ${TCPTERM_SUITE:-full} in
+debug) progs=$suite_debug ;;
+*) progs=$suite_full ;;
+esac
 filter=
 # TCPTERM_ONLY=PROGRAM[:FILTER]: one program, or its cases matching FILTER.
 if [ -n "${TCPTERM_ONLY:-}" ]; then
@@ -39,8 +50,10 @@ n=0
 for p in $progs; do
 	n=$((n + 1))
 	echo "# selftest: $p"
+	t0=$(date +%s)
 	./$p $filter >/tmp/ksft.out 2>&1
 	rc=$?
+	t1=$(date +%s)
 	sed 's/^/  /' /tmp/ksft.out
 	if [ $rc -ne 0 ] && [ $rc -ne 4 ] && ! grep -q '^not ok' /tmp/ksft.out; then
 		echo "  not ok 999 $p exited with status $rc"
@@ -50,6 +63,7 @@ for p in $progs; do
 	4) echo "ok $n selftests: $p # SKIP" ;;
 	*) echo "not ok $n selftests: $p # exit=$rc" ;;
 	esac
+	echo "# time: $p $((t1 - t0))s"
 done
 
 n=$((n + 1))
