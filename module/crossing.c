@@ -52,15 +52,21 @@ static bool tcpterm_fin_sent(const struct sock *sk)
 	return READ_ONCE(tp->snd_nxt) == READ_ONCE(tp->write_seq);
 }
 
-static void tcpterm_flag(struct sock *sk, u32 flag)
+/*
+ * Set @flag on a tracked socket.  True when the flag is new there, or the
+ * socket is untracked (nothing remembers what it was told): the caller's
+ * cue to send an event, once per socket and kind.
+ */
+static bool tcpterm_flag(struct sock *sk, u32 flag)
 {
 	struct tcpterm_sock *ts;
-	bool report = false;
+	bool report = false, first = true;
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	if (ts) {
 		spin_lock_bh(&ts->lock);
+		first = !(ts->flags & flag);
 		ts->flags |= flag;
 		if (flag == TCPTERM_F_CROSSED) {
 			ts->crossed_time_ns = ktime_get_ns();
@@ -75,6 +81,7 @@ static void tcpterm_flag(struct sock *sk, u32 flag)
 		sk_error_report(sk);
 		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_CROSSING_ERRORS, 1);
 	}
+	return first;
 }
 
 /* inet_sock_set_state tracepoint; the socket is locked. */
@@ -87,8 +94,8 @@ void tcpterm_crossing_state(const struct sock *csk, int oldstate, int newstate)
 		return;
 
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_CROSSINGS, 1);
-	tcpterm_event(sk, TCPTERM_EV_CROSSING, TCPTERM_RST_NONE);
-	tcpterm_flag(sk, TCPTERM_F_CROSSED);
+	if (tcpterm_flag(sk, TCPTERM_F_CROSSED))
+		tcpterm_event(sk, TCPTERM_EV_CROSSING, TCPTERM_RST_NONE);
 }
 
 /* Every segment for an established-or-later socket (ftrace callback). */
@@ -106,8 +113,8 @@ void tcpterm_crossing_rcv(const struct sock *csk, const struct sk_buff *skb)
 		return;
 
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_LATE_DATA, 1);
-	tcpterm_event(sk, TCPTERM_EV_LATE_DATA, TCPTERM_RST_NONE);
-	tcpterm_flag(sk, TCPTERM_F_LATE_DATA);
+	if (tcpterm_flag(sk, TCPTERM_F_LATE_DATA))
+		tcpterm_event(sk, TCPTERM_EV_LATE_DATA, TCPTERM_RST_NONE);
 }
 
 /*

@@ -275,7 +275,15 @@ static int tcpterm_hook_register(struct tcpterm_hook *h)
 
 	strscpy(name, h->name, sizeof(name));
 	h->ops.func = h->func;
-	h->ops.flags = FTRACE_OPS_FL_SAVE_REGS;
+	/*
+	 * RECURSION: ftrace guards the callbacks against re-entry (a
+	 * callback that reached a traced function again would recurse).
+	 * PERMANENT: while tcpterm is loaded, kernel.ftrace_enabled cannot
+	 * be cleared, which would switch every policy off without a word;
+	 * the sysctl write fails with EBUSY instead.
+	 */
+	h->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
+		       FTRACE_OPS_FL_PERMANENT;
 	if (h->modify_ip)
 		h->ops.flags |= FTRACE_OPS_FL_IPMODIFY;
 
@@ -288,7 +296,7 @@ static int tcpterm_hook_register(struct tcpterm_hook *h)
 	err = register_ftrace_function(&h->ops);
 	if (err) {
 		if (err == -EBUSY)
-			pr_err("cannot hook %s: another IPMODIFY user (livepatch?) owns it\n",
+			pr_err("cannot hook %s: kernel.ftrace_enabled is 0, or another IPMODIFY user (livepatch?) owns it\n",
 			       h->name);
 		else
 			pr_err("cannot hook %s (%d)\n", h->name, err);

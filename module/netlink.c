@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * What tcpterm tells operators: per network namespace counters, shown in
- * /proc/net/tcpterm and by TCPTERM_CMD_GET_STATS, and a generic netlink
- * multicast event for each crossing, late segment and policy RST,
- * delivered in the namespace of the socket concerned.
+ * /proc/net/tcpterm and by TCPTERM_CMD_GET_STATS, and generic netlink
+ * multicast events (crossing, late data, policy RST, forced end),
+ * delivered in the namespace of the socket concerned, to listeners with
+ * CAP_NET_ADMIN there: events carry every connection's addresses.
+ *
+ * Events can be caused by a remote peer, so they are bounded: callers
+ * send at most one of each kind per socket, and all events together are
+ * held to tcpterm_events_burst per tcpterm_events_interval; what goes
+ * over is counted in EventsDropped, never queued.
  */
 #include <linux/ipv6.h>
 #include <linux/percpu.h>
+#include <linux/ratelimit.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
 #include <net/genetlink.h>
@@ -28,6 +35,11 @@ struct tcpterm_net {
 
 static unsigned int tcpterm_net_id __read_mostly;
 
+/* The host-wide bound on events: a burst per interval, then drops. */
+static const unsigned int tcpterm_events_interval_ms = 1000;
+static const unsigned int tcpterm_events_burst = 1000;
+static struct ratelimit_state tcpterm_events_rs;
+
 static const char * const tcpterm_stat_names[__TCPTERM_STAT_MAX] = {
 	[TCPTERM_STAT_POLICY_RSTS]	= "PolicyRsts",
 	[TCPTERM_STAT_BYTES_DISCARDED]	= "BytesDiscarded",
@@ -39,6 +51,7 @@ static const char * const tcpterm_stat_names[__TCPTERM_STAT_MAX] = {
 	[TCPTERM_STAT_DRAINS_FORCED]	= "DrainsForced",
 	[TCPTERM_STAT_GRACE_FORCED]	= "GraceForced",
 	[TCPTERM_STAT_DEADLINES]	= "Deadlines",
+	[TCPTERM_STAT_EVENTS_DROPPED]	= "EventsDropped",
 };
 
 static struct tcpterm_net *tcpterm_pernet(const struct net *net)
@@ -117,7 +130,10 @@ static const struct nla_policy tcpterm_nl_policy[TCPTERM_A_MAX + 1] = {
 };
 
 static const struct genl_multicast_group tcpterm_mcgrps[] = {
-	{ .name = TCPTERM_GENL_MCGRP_EVENTS },
+	{
+		.name	= TCPTERM_GENL_MCGRP_EVENTS,
+		.flags	= GENL_MCAST_CAP_NET_ADMIN,
+	},
 };
 
 static int tcpterm_nl_get_stats(struct sk_buff *skb, struct genl_info *info);
@@ -207,6 +223,17 @@ static int tcpterm_nl_put_addrs(struct sk_buff *skb, const struct sock *sk)
 	return 0;
 }
 
+/* The payload of an event: what tcpterm_event() puts, at most. */
+static size_t tcpterm_event_size(void)
+{
+	return nla_total_size(sizeof(u8)) +		/* KIND */
+	       nla_total_size(sizeof(u32)) +		/* NETNS_INO */
+	       nla_total_size(sizeof(u8)) +		/* REASON */
+	       nla_total_size(sizeof(u8)) +		/* FAMILY */
+	       2 * nla_total_size(sizeof(struct in6_addr)) + /* SADDR, DADDR */
+	       2 * nla_total_size(sizeof(u16));		/* SPORT, DPORT */
+}
+
 /* Any context, the socket locked or not: never sleeps. */
 void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
 		   enum tcpterm_rst_reason reason)
@@ -217,7 +244,11 @@ void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
 
 	if (!genl_has_listeners(&tcpterm_family, net, 0))
 		return;
-	skb = genlmsg_new(NLMSG_GOODSIZE, GFP_ATOMIC);
+	if (!__ratelimit(&tcpterm_events_rs)) {
+		tcpterm_stat_add(net, TCPTERM_STAT_EVENTS_DROPPED, 1);
+		return;
+	}
+	skb = genlmsg_new(tcpterm_event_size(), GFP_ATOMIC);
 	if (!skb)
 		return;
 	hdr = genlmsg_put(skb, 0, 0, &tcpterm_family, 0, TCPTERM_CMD_EVENT);
@@ -236,6 +267,12 @@ void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
 int tcpterm_netlink_init(void)
 {
 	int err;
+
+	ratelimit_state_init(&tcpterm_events_rs,
+			     msecs_to_jiffies(tcpterm_events_interval_ms),
+			     tcpterm_events_burst);
+	/* Drops are counted in EventsDropped, not printed. */
+	ratelimit_set_flags(&tcpterm_events_rs, RATELIMIT_MSG_ON_RELEASE);
 
 	err = register_pernet_subsys(&tcpterm_net_ops);
 	if (err)

@@ -37,7 +37,7 @@ static const char *tt_fmt(const char *fmt, ...)
 
 static void tt_sh(const char *fmt, ...)
 {
-	char cmd[512];
+	char cmd[2048];
 	va_list ap;
 	int rc;
 
@@ -70,38 +70,58 @@ static void tt_topo_down(void)
 		printf("# namespace cleanup failed\n");
 }
 
+/*
+ * One shell for the whole topology, and one iproute2 batch per namespace:
+ * on a debug kernel under emulation every fork and exec costs a lot, and
+ * a topology used to take a dozen of each.
+ */
 void tt_topo_up(struct tt_topo *t, int delay_ms)
 {
+	static const char ns_batch[] =
+		"printf 'link set lo up\\nlink set %s up\\n"
+		"addr add 10.77.0.%d/24 dev %s\\n"
+		"addr add fd77::%d/64 dev %s nodad\\n' | /sbin/ip -n %s -b - && ";
 	static int seq;
+	char cmd[2048], *p = cmd, *end = cmd + sizeof(cmd);
 	int i;
 
 	seq++;
 	snprintf(t->cli, sizeof(t->cli), "tt-cli-%d-%d", getpid(), seq);
 	snprintf(t->srv, sizeof(t->srv), "tt-srv-%d-%d", getpid(), seq);
-	tt_sh("/sbin/ip netns add %s && /sbin/ip netns add %s", t->cli, t->srv);
 	if (!tt_cleanup_cmd[0])
 		atexit(tt_topo_down);
 	snprintf(tt_cleanup_cmd + strlen(tt_cleanup_cmd),
 		 sizeof(tt_cleanup_cmd) - strlen(tt_cleanup_cmd),
 		 "/sbin/ip netns del %s; /sbin/ip netns del %s; ", t->cli, t->srv);
-	tt_sh("/sbin/ip -n %s link add veth0 type veth peer name veth1 netns %s",
-	      t->cli, t->srv);
+	p += snprintf(p, end - p,
+		      "/sbin/ip netns add %s && /sbin/ip netns add %s && "
+		      "/sbin/ip -n %s link add veth0 type veth peer name veth1 netns %s && ",
+		      t->cli, t->srv, t->cli, t->srv);
 	for (i = 0; i < 2; i++) {
 		const char *ns = i ? t->srv : t->cli;
 		const char *dev = i ? "veth1" : "veth0";
 
-		tt_sh("/sbin/ip netns exec %s sh -c 'echo 0 > /proc/sys/net/ipv6/conf/all/accept_dad'", ns);
-		tt_sh("/sbin/ip -n %s link set lo up && /sbin/ip -n %s link set %s up",
-		      ns, ns, dev);
-		tt_sh("/sbin/ip -n %s addr add 10.77.0.%d/24 dev %s", ns, i + 1, dev);
-		tt_sh("/sbin/ip -n %s addr add fd77::%d/64 dev %s nodad", ns, i + 1,
-		      dev);
+		p += snprintf(p, end - p, ns_batch, dev, i + 1, dev, i + 1,
+			      dev, ns);
 		if (delay_ms > 0)
-			tt_sh("/sbin/ip netns exec %s /sbin/tc qdisc add dev %s root netem delay %dms limit 10000",
-			      ns, dev, delay_ms);
+			p += snprintf(p, end - p,
+				      "/sbin/tc -n %s qdisc add dev %s root netem delay %dms limit 10000 && ",
+				      ns, dev, delay_ms);
 	}
+	snprintf(p, end - p, "true");
+	tt_sh("%s", cmd);
 	t->cli_ns = tt_ns_open(t->cli);
 	t->srv_ns = tt_ns_open(t->srv);
+	/* No duplicate address detection: the fd77:: addresses are usable at once. */
+	for (i = 0; i < 2; i++) {
+		int fd;
+
+		tt_enter(i ? t->srv_ns : t->cli_ns);
+		fd = open("/proc/sys/net/ipv6/conf/all/accept_dad", O_WRONLY);
+		if (fd < 0 || write(fd, "0", 1) != 1)
+			TT_FAIL("accept_dad");
+		close(fd);
+	}
 }
 
 void tt_netem(const struct tt_topo *t, int srv, const char *args)
@@ -456,14 +476,28 @@ static int tt_genl_socket(int ns)
 	return fd;
 }
 
+static int tt_events_grp;
+
+int tt_genl_events_socket(int ns)
+{
+	int fd = tt_genl_socket(ns), family;
+
+	tt_events_grp = tt_genl_resolve(fd, &family);
+	return fd;
+}
+
+int tt_genl_join_events(int fd)
+{
+	return setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP,
+			  &tt_events_grp, sizeof(tt_events_grp));
+}
+
 int tt_events_open(int ns)
 {
-	int fd = tt_genl_socket(ns), family, grp;
+	int fd = tt_genl_events_socket(ns);
 
-	grp = tt_genl_resolve(fd, &family);
-	if (setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &grp,
-		       sizeof(grp)))
-		TT_FAIL("join group %d", grp);
+	if (tt_genl_join_events(fd))
+		TT_FAIL("join group %d", tt_events_grp);
 	return fd;
 }
 

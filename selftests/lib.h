@@ -86,6 +86,9 @@ struct tt_event {
 
 /* Generic netlink: subscribe to tcpterm events in @ns. */
 int tt_events_open(int ns);
+/* The same in two steps: a socket in @ns, then joining the group. */
+int tt_genl_events_socket(int ns);
+int tt_genl_join_events(int fd);
 /* Next event of @kind within @timeout_ms: 0 and the event, or -1. */
 int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms);
 /* One counter of @ns, asked with TCPTERM_CMD_GET_STATS. */

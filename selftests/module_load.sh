@@ -36,7 +36,27 @@ double_insmod_fails() {
 	$PROBE present || fail "first instance no longer answers"
 }
 
-ktap_plan 2
+# kernel.ftrace_enabled=0 would switch every hook off without a word:
+# while tcpterm is loaded the sysctl cannot be cleared, and with it
+# cleared the module refuses to load.
+ftrace_enabled_is_kept() {
+	f=/proc/sys/kernel/ftrace_enabled
+	[ -w $f ] || return $KSFT_SKIP
+	loaded || insmod "$KO" || fail "insmod"
+	echo 0 >$f 2>/dev/null && { echo 1 >$f; fail "ftrace_enabled cleared while loaded"; }
+	[ "$(cat $f)" = 1 ] || fail "ftrace_enabled is $(cat $f)"
+	$PROBE present || fail "option level gone"
+	rmmod tcpterm || fail "rmmod"
+	echo 0 >$f || fail "clearing ftrace_enabled without tcpterm"
+	out=$(insmod "$KO" 2>&1) && { echo 1 >$f; fail "insmod with ftrace_enabled=0 succeeded"; }
+	log "insmod with ftrace_enabled=0: $out"
+	dmesg | tail -n 5 | grep -q 'ftrace_enabled is 0' || { echo 1 >$f; fail "no clear message"; }
+	echo 1 >$f
+	insmod "$KO" || fail "insmod after ftrace_enabled=1"
+}
+
+ktap_plan 3
 ktap_run insert_remove_3x
 ktap_run double_insmod_fails
+ktap_run ftrace_enabled_is_kept
 ktap_finish

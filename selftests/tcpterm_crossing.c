@@ -19,6 +19,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "lib.h"
 
@@ -347,6 +348,67 @@ static void event_policy_rst(const struct tt_variant *v)
 	ASSERT_EQ(10, tt_genl_stat(t.srv_ns, TCPTERM_STAT_BYTES_DISCARDED));
 }
 
+/*
+ * Events name every connection of the namespace: only CAP_NET_ADMIN may
+ * listen.  An unprivileged process gets EPERM joining the group.
+ */
+static void event_group_needs_cap(const struct tt_variant *v)
+{
+	struct tt_topo t;
+	int fd, status;
+	pid_t pid;
+
+	tt_topo_up(&t, 0);
+	fd = tt_events_open(t.cli_ns);	/* root may */
+	close(fd);
+	pid = fork();
+	if (pid == 0) {
+		fd = tt_genl_events_socket(t.cli_ns);
+		if (setgid(65534) || setuid(65534))
+			TT_FAIL("drop privileges");
+		ASSERT_ERRNO(EPERM, tt_genl_join_events(fd));
+		_exit(KSFT_PASS);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS);
+}
+
+/*
+ * A peer that keeps sending after our FIN makes a late-data segment each
+ * time: every one is counted, but the socket sends one event, not one per
+ * segment (a remote peer must not drive netlink traffic at line rate).
+ */
+static void event_late_data_once(const struct tt_variant *v)
+{
+	enum { SEGS = 8 };
+	struct tt_event ev;
+	struct tt_topo t;
+	struct tt_pair p;
+	long long late0;
+	char buf[64];
+	int i, nl, one = 1, events = 0;
+
+	tt_topo_up(&t, tt_delay_ms);
+	tt_pair_open(&t, v, &p);
+	track(p.srv, 0);
+	ASSERT_EQ(0, setsockopt(p.cli, IPPROTO_TCP, TCP_NODELAY, &one,
+				sizeof(one)));
+	nl = tt_events_open(t.srv_ns);
+	late0 = tt_stat(t.srv_ns, "LateData");
+	/* Our FIN is 50 ms away from the peer: all SEGS cross it. */
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+	for (i = 0; i < SEGS; i++)
+		ASSERT_EQ(1, send(p.cli, "x", 1, 0));
+	tt_wait_inq(p.srv, SEGS);
+	while (tt_recv(p.srv, buf, sizeof(buf), 200) > 0)
+		;
+	ASSERT_GE(late0 + 2, tt_stat(t.srv_ns, "LateData"));
+	while (!tt_events_next(nl, TCPTERM_EV_LATE_DATA, &ev, 500))
+		events++;
+	ASSERT_EQ(1, events);
+	ASSERT_EQ(0, tt_stat(t.srv_ns, "EventsDropped"));
+}
+
 static const struct tt_test tests[] = {
 	{ "simultaneous",	 simultaneous,		TT_ALL },
 	{ "seed_eof",		 seed_eof,		TT_V4V6 },
@@ -358,6 +420,8 @@ static const struct tt_test tests[] = {
 	{ "parallel",		 parallel,		TT_V4V6 },
 	{ "event_crossing",	 event_crossing,	TT_V4V6 },
 	{ "event_policy_rst",	 event_policy_rst,	TT_V4V6 },
+	{ "event_group_needs_cap", event_group_needs_cap, TT_V4 },
+	{ "event_late_data_once", event_late_data_once,	TT_V4V6 },
 };
 
 int main(int argc, char **argv)

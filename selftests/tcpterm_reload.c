@@ -11,7 +11,9 @@
  *             ftrace op with SAVE_REGS and IPMODIFY, as tcpterm's own,
  *             registered by the kernel without tcpterm)
  *   function  the function tracer on the same two functions
- * kprobe and function are the control: they patch the same call sites
+ *   event     the sock:inet_sock_set_state trace event (the tracepoint
+ *             tcpterm attaches to: its static key is patched the same way)
+ * kprobe, function and event are the controls: they patch the same code
  * with the same text-poke machinery and no tcpterm code at all, so a
  * crash they also cause is not tcpterm's.
  *
@@ -70,12 +72,15 @@ static int tt_attach(const char *hook, const char *ko, int on)
 	}
 	if (!strcmp(hook, "kprobe"))
 		return tt_write("events/kprobes/enable", on ? "1" : "0", 0);
+	if (!strcmp(hook, "event"))
+		return tt_write("events/sock/inet_sock_set_state/enable",
+				on ? "1" : "0", 0);
 	return tt_write("current_tracer", on ? "function" : "nop", 0);
 }
 
 static int tt_hook_setup(const char *hook)
 {
-	if (!strcmp(hook, "tcpterm"))
+	if (!strcmp(hook, "tcpterm") || !strcmp(hook, "event"))
 		return 0;
 	if (!strcmp(hook, "kprobe"))
 		return tt_write("kprobe_events", "p:tt_rcv4 tcp_v4_do_rcv\n", 1) ||
