@@ -255,6 +255,11 @@ struct tcpterm_hook {
  * is the destructor of both families.
  */
 static struct tcpterm_hook tcpterm_hooks[] = {
+	/*
+	 * First attached, last detached: while any hook can create an
+	 * entry, the end of every socket is seen (sock.c).
+	 */
+	{ "tcp_v4_destroy_sock",	tcpterm_ft_destroy,	false },
 	{ "tcp_setsockopt",		tcpterm_ft_setsockopt,	true },
 	{ "tcp_getsockopt",		tcpterm_ft_getsockopt,	true },
 	{ "inet_shutdown",		tcpterm_ft_shutdown,	true },
@@ -265,7 +270,6 @@ static struct tcpterm_hook tcpterm_hooks[] = {
 	{ "tcp_reset",			tcpterm_ft_reset,	false },
 	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
-	{ "tcp_v4_destroy_sock",	tcpterm_ft_destroy,	false },
 };
 
 static int tcpterm_hook_register(struct tcpterm_hook *h)

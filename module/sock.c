@@ -10,13 +10,19 @@
  *
  * Socket addresses are reused, so an entry must die with its socket: the
  * hook on tcp_v4_destroy_sock (the destructor of IPv4 and IPv6 TCP
- * sockets) removes it.  Lookups run under RCU from any context; entries
- * are freed after a grace period.  While the table is empty every hook
- * returns after one atomic read.
+ * sockets) removes it.  That hook is the first attached and the last
+ * detached (hooks.c), so no entry is made while destruction goes unseen.
+ * Beyond that, an entry is bound to its connection by the socket cookie
+ * (made unique by the kernel, reset when the memory of a freed socket is
+ * reused for a new one, SLAB_TYPESAFE_BY_RCU): a lookup that finds the
+ * address of another connection finds nothing.  Lookups run under RCU
+ * from any context; entries are freed after a grace period.  While the
+ * table is empty every hook returns after one atomic read.
  */
 #include <linux/atomic.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
+#include <linux/sock_diag.h>
 #include <net/sock.h>
 
 #include "drain.h"
@@ -45,26 +51,56 @@ bool tcpterm_sock_any(void)
 	return atomic_read(&tcpterm_nsocks) != 0;
 }
 
+/* Is @ts the entry of this connection, not of an earlier one at @sk? */
+static bool tcpterm_sock_same(const struct tcpterm_sock *ts,
+			      const struct sock *sk)
+{
+	return ts->cookie == (u64)atomic64_read(&sk->sk_cookie);
+}
+
 /* Caller holds rcu_read_lock() or otherwise keeps the socket alive. */
 struct tcpterm_sock *tcpterm_sock_lookup(const struct sock *sk)
 {
+	struct tcpterm_sock *ts;
+
 	if (!tcpterm_sock_any())
 		return NULL;
-	return rhashtable_lookup(&tcpterm_socks, &sk, tcpterm_sock_params);
+	ts = rhashtable_lookup(&tcpterm_socks, &sk, tcpterm_sock_params);
+	return ts && tcpterm_sock_same(ts, sk) ? ts : NULL;
 }
 
 static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 {
 	struct tcpterm_sock *ts = kzalloc(sizeof(*ts), gfp);
+	u32 cookie[2];
 
 	if (!ts)
 		return NULL;
+	/* Gives @sk its cookie if it had none (ss and sock_diag do the same). */
+	sock_diag_save_cookie(sk, cookie);
+	ts->cookie = atomic64_read(&sk->sk_cookie);
 	ts->sk = sk;
 	ts->p = tcpterm_default_params;
 	INIT_DELAYED_WORK(&ts->dl_work, tcpterm_deadline_workfn);
 	INIT_LIST_HEAD(&ts->dl_node);
 	spin_lock_init(&ts->lock);
 	return ts;
+}
+
+/*
+ * Take @ts out of the table; false if someone else did.  The gauge is
+ * counted in @sk's namespace, the one @ts was counted in.
+ */
+static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
+{
+	if (rhashtable_remove_fast(&tcpterm_socks, &ts->node,
+				   tcpterm_sock_params))
+		return false;
+	/* A gauge: per-cpu sums of +1 and -1 wrap back to the count. */
+	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS, (u64)-1);
+	if (!tcpterm_deadline_orphan(ts))
+		tcpterm_sock_free(ts);
+	return true;
 }
 
 /* Find or create the entry of @sk; NULL only when memory is short. */
@@ -74,6 +110,12 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
 
 	rcu_read_lock();
 	ts = rhashtable_lookup(&tcpterm_socks, &sk, tcpterm_sock_params);
+	if (ts && !tcpterm_sock_same(ts, sk)) {
+		/* Left by a connection whose end went unseen: not ours. */
+		net_warn_ratelimited("stale entry of a recycled socket dropped\n");
+		tcpterm_sock_unlink(sk, ts);
+		ts = NULL;
+	}
 	rcu_read_unlock();
 	if (ts)
 		return ts;
@@ -136,14 +178,8 @@ void tcpterm_sock_destroy(struct sock *sk)
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts && !rhashtable_remove_fast(&tcpterm_socks, &ts->node,
-					  tcpterm_sock_params)) {
-		/* A gauge: per-cpu sums of +1 and -1 wrap back to the count. */
-		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS,
-				 (u64)-1);
-		if (!tcpterm_deadline_orphan(ts))
-			tcpterm_sock_free(ts);
-	}
+	if (ts)
+		tcpterm_sock_unlink(sk, ts);
 	rcu_read_unlock();
 }
 

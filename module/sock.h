@@ -31,6 +31,7 @@ extern const struct tcpterm_params tcpterm_default_params;
 struct tcpterm_sock {
 	struct rhash_head	node;
 	struct sock		*sk;		/* key */
+	u64			cookie;		/* identity: sk's cookie */
 	struct rcu_head		rcu;
 	struct tcpterm_params	p;		/* READ_ONCE/WRITE_ONCE */
 
