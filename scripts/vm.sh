@@ -18,7 +18,7 @@
 # tests need built in); KO (the
 # module to test, default module/tcpterm.ko), VM_ACCEL=kvm|tcg (default:
 # probed by scripts/accel.sh, verdict cached in ACCEL_CACHE), VM_TCG_THREAD
-# (multi or single), VM_TIMEOUT (seconds; TCG default 1500, debug 2700,
+# (single, the default, or multi), VM_TIMEOUT (seconds; TCG default 1500, debug 2700,
 # a third of that under KVM), VM_MEM (MiB), VM_SMP, OUT (run directory),
 # ONLY=PROGRAM[:FILTER] (test mode: run one selftest, or its matching
 # cases), SUITE=full|debug (test mode: which programs, see
@@ -147,7 +147,11 @@ kvm)
 	VM_TIMEOUT=${VM_TIMEOUT:-$((tcg_timeout / 3))}
 	;;
 *)
-	accel=(-accel "tcg,thread=${VM_TCG_THREAD:-multi}")
+	# One host thread for all vCPUs: multi-threaded TCG does not keep
+	# cross-modified kernel text coherent between vCPUs (int3 oopses,
+	# calls to NULL and lockups at text-poke sites, with or without
+	# tcpterm: Documentation/networking/tcpterm.rst, "Testing").
+	accel=(-accel "tcg,thread=${VM_TCG_THREAD:-single}")
 	VM_TIMEOUT=${VM_TIMEOUT:-$tcg_timeout}
 	;;
 esac
