@@ -46,6 +46,10 @@ for k in $KERNELS; do
 				run=$(env "${envs[@]}" KERNEL="$k" KO="$ko" \
 					ONLY="tcpterm_reload:$h,$CYCLES" \
 					scripts/vm.sh test 2>/dev/null | tail -n1)
+				if [ ! -f "$run/console.log" ]; then
+					echo "reload-matrix: $k $a $h: the runner failed" >&2
+					continue
+				fi
 				runs=$((runs + 1))
 				if ! grep -q '^TCPTERM-VM-DONE' "$run/result.log" ||
 				   grep -qE 'Oops|Kernel panic|BUG:|WARNING:' "$run/console.log"; then
