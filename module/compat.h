@@ -27,9 +27,13 @@ static inline struct pt_regs *tcpterm_ftrace_regs(struct ftrace_regs *fregs)
 #ifdef TCPTERM_HAVE_RECVMSG_ADDR_LEN
 #define TCPTERM_RECVMSG_PARAMS	struct sock *sk, struct msghdr *msg,	\
 				size_t len, int flags, int *addr_len
+#define tcpterm_proto_recvmsg(prot, sk, msg, len, flags, addr_len)	\
+	((prot)->recvmsg(sk, msg, len, flags, addr_len))
 #else
 #define TCPTERM_RECVMSG_PARAMS	struct sock *sk, struct msghdr *msg,	\
 				size_t len, int flags
+#define tcpterm_proto_recvmsg(prot, sk, msg, len, flags, addr_len)	\
+	((prot)->recvmsg(sk, msg, len, flags))
 #endif
 
 #endif /* _TCPTERM_COMPAT_H */

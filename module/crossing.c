@@ -30,6 +30,8 @@
 #include <linux/socket.h>
 #include <net/sock.h>
 #include <net/tcp.h>
+#include <net/transp_v6.h>
+#include <net/mptcp.h>
 #include <linux/tcpterm.h>
 
 #include "crossing.h"
@@ -89,8 +91,10 @@ void tcpterm_crossing_state(const struct sock *csk, int oldstate, int newstate)
 {
 	struct sock *sk = (struct sock *)csk;
 
+	/* MPTCP subflows: the MPTCP socket, not TCP's FINs, ends the data. */
 	if (newstate != TCP_CLOSING || oldstate != TCP_FIN_WAIT1 ||
-	    sk->sk_protocol != IPPROTO_TCP || !tcpterm_fin_sent(sk))
+	    sk->sk_protocol != IPPROTO_TCP || sk_is_mptcp(sk) ||
+	    !tcpterm_fin_sent(sk))
 		return;
 
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_CROSSINGS, 1);
@@ -104,7 +108,8 @@ void tcpterm_crossing_rcv(const struct sock *csk, const struct sk_buff *skb)
 	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
 	struct sock *sk = (struct sock *)csk;
 
-	if (sk->sk_state != TCP_FIN_WAIT1 || !tcpterm_fin_sent(sk))
+	if (sk->sk_state != TCP_FIN_WAIT1 || sk_is_mptcp(sk) ||
+	    !tcpterm_fin_sent(sk))
 		return;
 	if ((cb->tcp_flags & TCPHDR_ACK) &&
 	    !before(cb->ack_seq, tcp_sk(sk)->write_seq))
@@ -118,11 +123,36 @@ void tcpterm_crossing_rcv(const struct sock *csk, const struct sk_buff *skb)
 }
 
 /*
- * ftrace callback of tcp_recvmsg: would this read return EOF although a
- * crossing error is pending?  Stock tcp_recvmsg() tests SOCK_DONE before
- * sk_err, so without this the error would only show in poll() and
- * SO_ERROR.  Nothing can be queued after the peer's FIN, so "no unread
- * data" stays true until the read runs.
+ * ftrace callback of tcp_recvmsg: does this read go through tcpterm?
+ * Reads of sockets that asked for TCPTERM_CROSSING_ERROR do, whatever
+ * their state (a reader may block before either FIN).  Only sockets of
+ * the stock TCP protocols: the wrapper calls their recvmsg, which is
+ * tcp_recvmsg() itself (sockmap and kTLS replace sk_prot and keep theirs).
+ */
+bool tcpterm_crossing_recv_watch(struct sock *sk, int flags)
+{
+	struct tcpterm_sock *ts;
+	bool watch = false;
+
+	if (!tcpterm_sock_any() || (flags & MSG_ERRQUEUE))
+		return false;
+	if (sk->sk_prot != &tcp_prot &&
+	    !(IS_ENABLED(CONFIG_IPV6) && sk->sk_prot == &tcpv6_prot))
+		return false;
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts)
+		watch = READ_ONCE(ts->p.crossing_error);
+	rcu_read_unlock();
+	return watch;
+}
+
+/*
+ * Would this read return EOF although a crossing error is pending?
+ * Stock tcp_recvmsg() tests SOCK_DONE before sk_err, so without this the
+ * error would only show in poll() and SO_ERROR.  Nothing can be queued
+ * after the peer's FIN, so "no unread data" stays true until the read
+ * runs.
  */
 bool tcpterm_crossing_recv_error_pending(struct sock *sk, int flags)
 {

@@ -13,8 +13,10 @@
  *    saved instruction pointer at a tcpterm function of the same
  *    prototype, which returns straight to the kernel's caller.  The
  *    callback decides per call; everything else runs the stock code.
- *    Only inet_shutdown() is wrapped (the wrapper calls the exported
- *    original, and the callback lets calls from this module through).
+ *    Two are wrapped: inet_shutdown() (the wrapper calls the exported
+ *    original) and tcp_recvmsg() on sockets that asked for
+ *    TCPTERM_CROSSING_ERROR (the wrapper calls it through tcp_prot or
+ *    tcpv6_prot); the callbacks let calls from this module through.
  *  - the inet_sock_set_state tracepoint, found by name.
  *
  * A redirected call may sleep (setsockopt copies from user memory and
@@ -22,7 +24,10 @@
  * synchronisation alone: every redirect is counted in tcpterm_inflight
  * until its tcpterm function is done, and unload waits for the count to
  * drop to zero, then for an RCU-tasks grace period so that no task is
- * left between the decrement and its return instruction.
+ * left between the decrement and its return instruction.  The one
+ * redirect that may sleep without bound, a read waiting for data, holds
+ * a module reference instead: rmmod then fails with EBUSY, it does not
+ * wait for the reader.
  */
 #include <linux/atomic.h>
 #include <linux/ftrace.h>
@@ -100,11 +105,28 @@ static int tcpterm_do_rcv_entry(struct sock *sk, struct sk_buff *skb)
 	return 0;
 }
 
+/*
+ * Reads of a socket that asked for TCPTERM_CROSSING_ERROR: an error
+ * already pending is returned at once; otherwise the stock read runs
+ * (called through the protocol, the callback lets it through) and an EOF
+ * it returns because a crossing FIN arrived while it waited becomes the
+ * error.  Such a read can block for ever, so it holds a module reference
+ * instead of the redirect count: rmmod fails with EBUSY meanwhile, it
+ * never waits on a reader.
+ */
 static int tcpterm_recvmsg_entry(TCPTERM_RECVMSG_PARAMS)
 {
-	int ret = tcpterm_crossing_recv_error(sk, flags);
+	int ret;
 
-	tcpterm_redirect_done();
+	if (tcpterm_crossing_recv_error_pending(sk, flags)) {
+		ret = tcpterm_crossing_recv_error(sk, flags);
+	} else {
+		ret = tcpterm_proto_recvmsg(sk->sk_prot, sk, msg, len, flags,
+					    addr_len);
+		if (!ret && tcpterm_crossing_recv_error_pending(sk, flags))
+			ret = tcpterm_crossing_recv_error(sk, flags);
+	}
+	module_put(THIS_MODULE);
 	return ret;
 }
 
@@ -162,10 +184,13 @@ TCPTERM_FTRACE_CB(tcpterm_ft_recvmsg)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
 
-	if (regs &&
-	    tcpterm_crossing_recv_error_pending((struct sock *)tcpterm_arg(regs, 0),
-						(int)tcpterm_arg(regs, 3)))
-		tcpterm_redirect(regs, tcpterm_recvmsg_entry);
+	if (!regs || within_module(pip, THIS_MODULE))
+		return;
+	if (tcpterm_crossing_recv_watch((struct sock *)tcpterm_arg(regs, 0),
+					(int)tcpterm_arg(regs, 3)) &&
+	    try_module_get(THIS_MODULE))
+		instruction_pointer_set(regs,
+					(unsigned long)tcpterm_recvmsg_entry);
 }
 
 TCPTERM_FTRACE_CB(tcpterm_ft_close)

@@ -24,6 +24,10 @@ done
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
 key=$( (echo "$srcver"; cat "$frag") | sha256sum | cut -c1-16)
 tree=$cache/debug-$key
+# One build per tree: a second caller waits for the first, then reuses it.
+mkdir -p "$cache"
+exec 9>"$tree.lock"
+flock 9
 if [ -f "$tree/.tcpterm-built" ]; then
 	echo "$tree"
 	exit 0

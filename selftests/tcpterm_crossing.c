@@ -18,6 +18,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -148,6 +149,83 @@ static void seed_error_read(const struct tt_variant *v)
 static void seed_error_so_error(const struct tt_variant *v)
 {
 	seed_scenario(v, 1, true);
+}
+
+/* Wait until process @pid sleeps (in the read it was started for). */
+static void wait_sleeping(pid_t pid)
+{
+	char path[64], stat[256], *st;
+	int i, fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	for (i = 0; i < tt_scaled(200); i++) {
+		fd = open(path, O_RDONLY);
+		n = fd < 0 ? -1 : read(fd, stat, sizeof(stat) - 1);
+		if (fd >= 0)
+			close(fd);
+		if (n > 0) {
+			stat[n] = 0;
+			st = strrchr(stat, ')');
+			if (st && st[1] == ' ' && st[2] == 'S')
+				return;
+		}
+		tt_msleep(10);
+	}
+	TT_FAIL("reader %d never blocked", pid);
+}
+
+/*
+ * The reader most applications have: already blocked in read() (or in
+ * epoll_wait(), then read()) when the crossing FIN arrives.  With
+ * TCPTERM_CROSSING_ERROR it must get EPROTO too, not the EOF the FIN
+ * ends its wait with.
+ */
+static void crossing_error_blocked(const struct tt_variant *v, bool use_epoll)
+{
+	long long c0, s0;
+	struct tt_topo t;
+	struct tt_pair p;
+	int status;
+	char buf[16];
+	pid_t pid;
+
+	delayed_pair(v, &t, &p, 1, &c0, &s0);
+	pid = fork();
+	if (pid == 0) {
+		ssize_t r;
+
+		if (use_epoll) {
+			struct epoll_event ev = { .events = EPOLLIN };
+			int ep = epoll_create1(0);
+
+			if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, p.cli, &ev) ||
+			    epoll_wait(ep, &ev, 1, tt_scaled(5000)) != 1)
+				TT_FAIL("epoll");
+		}
+		r = read(p.cli, buf, sizeof(buf));
+		if (r != -1 || errno != EPROTO)
+			TT_FAIL("blocked reader: read %zd, errno %d", r, errno);
+		_exit(KSFT_PASS);
+	}
+	wait_sleeping(pid);
+	ASSERT_EQ(7, send(p.cli, "REQUEST", 7, 0));
+	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS);
+	expect_crossed(p.cli, true);
+	/* Reported once; then the EOF. */
+	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 0));
+}
+
+static void error_blocked_read(const struct tt_variant *v)
+{
+	crossing_error_blocked(v, false);
+}
+
+static void error_blocked_epoll(const struct tt_variant *v)
+{
+	crossing_error_blocked(v, true);
 }
 
 /* FIN, ACK, then FIN: an orderly close is never a crossing. */
@@ -414,6 +492,8 @@ static const struct tt_test tests[] = {
 	{ "seed_eof",		 seed_eof,		TT_V4V6 },
 	{ "seed_error_read",	 seed_error_read,	TT_V4V6 },
 	{ "seed_error_so_error", seed_error_so_error,	TT_V4V6 },
+	{ "error_blocked_read",	 error_blocked_read,	TT_ALL },
+	{ "error_blocked_epoll", error_blocked_epoll,	TT_V4V6 },
 	{ "orderly_close",	 orderly_close,		TT_V4V6 },
 	{ "orderly_piggyback",	 orderly_piggyback,	TT_V4V6 },
 	{ "fin_queued",		 fin_queued,		TT_V4V6 },
