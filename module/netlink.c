@@ -7,9 +7,10 @@
  * CAP_NET_ADMIN there: events carry every connection's addresses.
  *
  * Events can be caused by a remote peer, so they are bounded: callers
- * send at most one of each kind per socket, and all events together are
- * held to tcpterm_events_burst per tcpterm_events_interval; what goes
- * over is counted in EventsDropped, never queued.
+ * send at most one of each kind per tracked socket, and the events of
+ * each namespace are held to tcpterm_events_burst per
+ * tcpterm_events_interval_ms (so one namespace cannot starve another);
+ * what goes over is counted in EventsDropped, never queued.
  */
 #include <linux/ipv6.h>
 #include <linux/percpu.h>
@@ -31,14 +32,14 @@ struct tcpterm_stats {
 
 struct tcpterm_net {
 	struct tcpterm_stats __percpu *stats;
+	struct ratelimit_state events_rs;
 };
 
 static unsigned int tcpterm_net_id __read_mostly;
 
-/* The host-wide bound on events: a burst per interval, then drops. */
+/* The bound on the events of a namespace: a burst per interval. */
 static const unsigned int tcpterm_events_interval_ms = 1000;
 static const unsigned int tcpterm_events_burst = 1000;
-static struct ratelimit_state tcpterm_events_rs;
 
 static const char * const tcpterm_stat_names[__TCPTERM_STAT_MAX] = {
 	[TCPTERM_STAT_POLICY_RSTS]	= "PolicyRsts",
@@ -96,6 +97,11 @@ static int __net_init tcpterm_net_init(struct net *net)
 	tn->stats = alloc_percpu(struct tcpterm_stats);
 	if (!tn->stats)
 		return -ENOMEM;
+	ratelimit_state_init(&tn->events_rs,
+			     msecs_to_jiffies(tcpterm_events_interval_ms),
+			     tcpterm_events_burst);
+	/* Drops are counted in EventsDropped, not printed. */
+	ratelimit_set_flags(&tn->events_rs, RATELIMIT_MSG_ON_RELEASE);
 	if (!proc_create_net_single("tcpterm", 0444, net->proc_net,
 				    tcpterm_proc_show, NULL)) {
 		free_percpu(tn->stats);
@@ -244,7 +250,7 @@ void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
 
 	if (!genl_has_listeners(&tcpterm_family, net, 0))
 		return;
-	if (!__ratelimit(&tcpterm_events_rs)) {
+	if (!__ratelimit(&tcpterm_pernet(net)->events_rs)) {
 		tcpterm_stat_add(net, TCPTERM_STAT_EVENTS_DROPPED, 1);
 		return;
 	}
@@ -267,12 +273,6 @@ void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
 int tcpterm_netlink_init(void)
 {
 	int err;
-
-	ratelimit_state_init(&tcpterm_events_rs,
-			     msecs_to_jiffies(tcpterm_events_interval_ms),
-			     tcpterm_events_burst);
-	/* Drops are counted in EventsDropped, not printed. */
-	ratelimit_set_flags(&tcpterm_events_rs, RATELIMIT_MSG_ON_RELEASE);
 
 	err = register_pernet_subsys(&tcpterm_net_ops);
 	if (err)

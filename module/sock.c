@@ -79,6 +79,7 @@ static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 	/* Gives @sk its cookie if it had none (ss and sock_diag do the same). */
 	sock_diag_save_cookie(sk, cookie);
 	ts->cookie = atomic64_read(&sk->sk_cookie);
+	ts->net = sock_net(sk);
 	ts->sk = sk;
 	ts->p = tcpterm_default_params;
 	INIT_DELAYED_WORK(&ts->dl_work, tcpterm_deadline_workfn);
@@ -88,8 +89,11 @@ static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 }
 
 /*
- * Take @ts out of the table; false if someone else did.  The gauge is
- * counted in @sk's namespace, the one @ts was counted in.
+ * Take @ts, found at @sk's address, out of the table; false if someone
+ * else did.  The gauge goes down in the namespace it went up in, which
+ * @sk keeps alive when @ts is its own.  A stale entry (another
+ * connection's, only possible if its end went unseen) may belong to a
+ * namespace that is gone: it is not counted down.
  */
 static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
 {
@@ -97,7 +101,9 @@ static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
 				   tcpterm_sock_params))
 		return false;
 	/* A gauge: per-cpu sums of +1 and -1 wrap back to the count. */
-	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS, (u64)-1);
+	if (tcpterm_sock_same(ts, sk) && ts->net == sock_net(sk))
+		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS,
+				 (u64)-1);
 	if (!tcpterm_deadline_orphan(ts))
 		tcpterm_sock_free(ts);
 	return true;
@@ -176,8 +182,11 @@ void tcpterm_sock_destroy(struct sock *sk)
 {
 	struct tcpterm_sock *ts;
 
+	/* Whatever is stored at this address goes: ours, or stale. */
+	if (!tcpterm_sock_any())
+		return;
 	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
+	ts = rhashtable_lookup(&tcpterm_socks, &sk, tcpterm_sock_params);
 	if (ts)
 		tcpterm_sock_unlink(sk, ts);
 	rcu_read_unlock();

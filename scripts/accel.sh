@@ -26,7 +26,11 @@ vmlinuz=${1:?usage: accel.sh VMLINUZ}
 say() { echo "accel: $*" >&2; }
 
 case ${VM_ACCEL:-} in
-kvm | tcg) echo "$VM_ACCEL"; exit 0 ;;
+kvm | tcg)
+	[ -n "${ACCEL_CACHE:-}" ] && echo "$VM_ACCEL" >"$ACCEL_CACHE"
+	echo "$VM_ACCEL"
+	exit 0
+	;;
 "") ;;
 *) say "VM_ACCEL=$VM_ACCEL: kvm or tcg"; exit 1 ;;
 esac

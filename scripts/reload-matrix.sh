@@ -30,6 +30,10 @@ for k in $KERNELS; do
 	else
 		ko=$(scripts/kernel.sh build "$k" "$top/build/mod-$k" 2>/dev/null | tail -n1)
 	fi
+	if [ ! -f "$ko" ]; then
+		echo "reload-matrix: no module for $k" >&2
+		continue
+	fi
 	vml=$(scripts/kernel.sh fetch "$k" | sed -n 's/^VMLINUZ=//p')
 	for a in $ACCELS; do
 		envs=(VM_ACCEL=tcg VM_TCG_THREAD=${a#tcg-})

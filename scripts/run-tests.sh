@@ -113,12 +113,13 @@ verdict() { # ok|fail name [detail]
 
 # --- install and build -----------------------------------------------------
 
-timed deps scripts/deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+timed deps scripts/deps.sh | tee "$run_dir/deps.log" ||
+	{ echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 build_all() {
 	make -s module 2>&1 | tee "$run_dir/module-build.log" &&
 		make -s selftests
 }
-timed build build_all || { echo "0 passed, 1 failed"; exit 1; }
+timed build build_all || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
 # Downloads, and the debug kernel build, in the background from here on:
 # the build at the lowest priority, so that it takes only what the
@@ -176,10 +177,16 @@ timed host_checks host_checks >"$run_dir/host-checks.log"
 cat "$run_dir/host-checks.log"
 tally "$run_dir/host-checks.log" host
 
-# The runner's own tests: the accelerator probe and its fallback.
+# The runner's own tests: the accelerator probe and its fallback.  A
+# runner test program that dies part-way is a failure, not fewer cases.
+timed runner scripts/test-runner.sh >"$run_dir/runner.raw" 2>&1
+runner_rc=$?
 {
 	echo "# selftest: runner"
-	timed runner scripts/test-runner.sh | sed 's/^/  /'
+	sed 's/^/  /' "$run_dir/runner.raw"
+	if [ $runner_rc -ne 0 ] && ! grep -q '^not ok' "$run_dir/runner.raw"; then
+		echo "  not ok 99 test-runner.sh exited with status $runner_rc"
+	fi
 } >"$run_dir/runner.log"
 cat "$run_dir/runner.log"
 tally "$run_dir/runner.log" runner
@@ -239,12 +246,16 @@ guest() { # kernel, env...
 
 splat='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection|possible recursive locking|inconsistent lock state|possible circular locking|suspicious RCU usage|self-detected stall|RCU stall|Kernel panic|list_add corruption|list_del corruption|refcount_t:|kmemleak:.*suspected'
 
-# What a guest that died was doing: the last program and case started.
+# What a guest that died was doing: the last program started, and the
+# last case that program started.
 last_running() { # result.log
-	local prog case
-	prog=$(grep -E '^# selftest: ' "$1" | tail -n1 | sed 's/^# selftest: //')
-	case=$(grep -E '^ +# RUN ' "$1" | tail -n1 | sed 's/^ *# RUN //')
-	echo "${prog:-(no selftest had started)}${case:+, case $case}"
+	awk '
+		/^# selftest: / { prog = substr($0, 13); kase = "" }
+		/^ +# RUN / { kase = $0; sub(/^ +# RUN /, "", kase) }
+		END {
+			if (prog == "") prog = "(no selftest had started)"
+			printf "%s%s\n", prog, kase == "" ? "" : ", case " kase
+		}' "$1"
 }
 
 report_guest() { # kernel
@@ -312,8 +323,10 @@ done
 # --- time ------------------------------------------------------------------
 
 total=$(($(now) - run_t0))
+# Fresh: packages were installed or the debug kernel was built by this run.
 fresh=warm
 grep -q '^debug-kernel: building' "$run_dir/debug-kernel.log" 2>/dev/null && fresh=fresh
+grep -q '^deps: installing' "$run_dir/deps.log" 2>/dev/null && fresh=fresh
 limit=$budget_warm
 [ $fresh = fresh ] && limit=$budget_fresh
 accel=$(cat "$ACCEL_CACHE" 2>/dev/null || echo "?")

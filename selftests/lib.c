@@ -112,16 +112,6 @@ void tt_topo_up(struct tt_topo *t, int delay_ms)
 	tt_sh("%s", cmd);
 	t->cli_ns = tt_ns_open(t->cli);
 	t->srv_ns = tt_ns_open(t->srv);
-	/* No duplicate address detection: the fd77:: addresses are usable at once. */
-	for (i = 0; i < 2; i++) {
-		int fd;
-
-		tt_enter(i ? t->srv_ns : t->cli_ns);
-		fd = open("/proc/sys/net/ipv6/conf/all/accept_dad", O_WRONLY);
-		if (fd < 0 || write(fd, "0", 1) != 1)
-			TT_FAIL("accept_dad");
-		close(fd);
-	}
 }
 
 void tt_netem(const struct tt_topo *t, int srv, const char *args)

@@ -51,10 +51,14 @@ for p in $progs; do
 	n=$((n + 1))
 	echo "# selftest: $p"
 	t0=$(date +%s)
-	./$p $filter >/tmp/ksft.out 2>&1
-	rc=$?
+	# Streamed, not buffered: if the guest dies, the log shows how far
+	# the program got.
+	{
+		./$p $filter 2>&1
+		echo $? >/tmp/ksft.rc
+	} | tee /tmp/ksft.out | sed 's/^/  /'
+	rc=$(cat /tmp/ksft.rc)
 	t1=$(date +%s)
-	sed 's/^/  /' /tmp/ksft.out
 	if [ $rc -ne 0 ] && [ $rc -ne 4 ] && ! grep -q '^not ok' /tmp/ksft.out; then
 		echo "  not ok 999 $p exited with status $rc"
 	fi

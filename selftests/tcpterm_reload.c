@@ -30,6 +30,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -222,6 +223,8 @@ static void tt_worker(const struct tt_topo *t, int cpu, int pipefd)
 	int lsn4, lsn6, i;
 	long bytes = 0;
 
+	/* Never outlive the test, whatever way it ends. */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	tt_pin(cpu);
 	srandom(getpid());
 	signal(SIGTERM, tt_on_term);
@@ -260,9 +263,13 @@ static void tt_reload(const char *hook, int cycles)
 	nworkers = (ncpu > 8 ? 8 : ncpu) * tt_workers_per_cpu;
 	for (i = 0; i < nworkers; i++) {
 		pids[i] = fork();
-		if (pids[i] == 0)
+		if (pids[i] == 0) {
+			close(pfd[0]);
 			tt_worker(&t, i % ncpu, pfd[1]);
+		}
 	}
+	/* Only the workers write: a worker that dies makes a short read. */
+	close(pfd[1]);
 	TT_LOG("hook %s: %d cycles, %d workers on %d CPUs", hook, cycles,
 	       nworkers, ncpu);
 	for (i = 0; i < cycles; i++) {
@@ -281,12 +288,13 @@ static void tt_reload(const char *hook, int cycles)
 	for (i = 0; i < nworkers; i++) {
 		int status;
 
-		if (read(pfd[0], &bytes, sizeof(bytes)) == sizeof(bytes))
-			total += bytes;
 		waitpid(pids[i], &status, 0);
 		if (!WIFEXITED(status) || WEXITSTATUS(status))
 			TT_FAIL("worker %d ended with status 0x%x", i, status);
 	}
+	/* Every worker exited: the pipe holds all it will ever hold. */
+	while (read(pfd[0], &bytes, sizeof(bytes)) == sizeof(bytes))
+		total += bytes;
 	tt_hook_teardown(hook);
 	TT_LOG("%d cycles done, %ld KiB exchanged", cycles, total / 1024);
 	ASSERT_TRUE(total > 0);

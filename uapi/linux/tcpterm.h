@@ -116,8 +116,9 @@ struct tcpterm_info {
  * the group TCPTERM_GENL_MCGRP_EVENTS in the network namespace of the
  * socket it is about; joining the group needs CAP_NET_ADMIN in the user
  * namespace owning that network namespace (EPERM otherwise).  At most
- * one event of each kind is sent per socket, and all events of the host
- * together are rate-bounded; TCPTERM_STAT_EVENTS_DROPPED counts the rest.
+ * one event of each kind is sent per tracked socket, and the events of
+ * each namespace are rate-bounded; TCPTERM_STAT_EVENTS_DROPPED counts the
+ * rest.
  */
 #define TCPTERM_GENL_NAME		"tcpterm"
 #define TCPTERM_GENL_VERSION		1
@@ -169,7 +170,7 @@ enum tcpterm_stat {
 	TCPTERM_STAT_DRAINS_FORCED,	/* drains ended by a drain limit */
 	TCPTERM_STAT_GRACE_FORCED,	/* connections ended by TCPTERM_GRACE_MS */
 	TCPTERM_STAT_DEADLINES,		/* gauge: drain or grace deadlines armed */
-	TCPTERM_STAT_EVENTS_DROPPED,	/* events over the host-wide rate bound */
+	TCPTERM_STAT_EVENTS_DROPPED,	/* events over the namespace's rate bound */
 	__TCPTERM_STAT_MAX,
 };
 
