@@ -228,6 +228,38 @@ static void error_blocked_epoll(const struct tt_variant *v)
 	crossing_error_blocked(v, true);
 }
 
+/*
+ * A read of a socket with TCPTERM_CROSSING_ERROR may wait for ever: while
+ * one does, rmmod fails (EBUSY) instead of waiting; once it returned,
+ * rmmod works.
+ */
+static void unload_with_blocked_reader(const struct tt_variant *v)
+{
+	const char *ko = getenv("TCPTERM_KO");
+	char cmd[256], buf[16];
+	long long c0, s0;
+	struct tt_topo t;
+	struct tt_pair p;
+	int status;
+	pid_t pid;
+
+	if (!ko)
+		TT_SKIP("TCPTERM_KO not set");
+	delayed_pair(v, &t, &p, 1, &c0, &s0);
+	pid = fork();
+	if (pid == 0)
+		_exit(read(p.cli, buf, sizeof(buf)) == 1 ? KSFT_PASS : KSFT_FAIL);
+	wait_sleeping(pid);
+	ASSERT_TRUE(system("rmmod tcpterm 2>/dev/null") != 0);
+	ASSERT_EQ(0, system("grep -q '^tcpterm ' /proc/modules"));
+	ASSERT_EQ(1, send(p.srv, "x", 1, 0));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS);
+	ASSERT_EQ(0, system("rmmod tcpterm"));
+	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
+	ASSERT_EQ(0, system(cmd));
+}
+
 /* FIN, ACK, then FIN: an orderly close is never a crossing. */
 static void orderly(const struct tt_variant *v, bool close_at_once)
 {
@@ -494,6 +526,7 @@ static const struct tt_test tests[] = {
 	{ "seed_error_so_error", seed_error_so_error,	TT_V4V6 },
 	{ "error_blocked_read",	 error_blocked_read,	TT_ALL },
 	{ "error_blocked_epoll", error_blocked_epoll,	TT_V4V6 },
+	{ "unload_with_blocked_reader", unload_with_blocked_reader, TT_V4 },
 	{ "orderly_close",	 orderly_close,		TT_V4V6 },
 	{ "orderly_piggyback",	 orderly_piggyback,	TT_V4V6 },
 	{ "fin_queued",		 fin_queued,		TT_V4V6 },
