@@ -15,7 +15,8 @@
 #              lockdep and kmemleak (scripts/debug-kernel.sh, cached).
 # DEBUG_SUITE  what the debug kernel runs: "debug" (default, the list in
 #              selftests/run_kselftest.sh) or "full" (make check-full).
-# VM_JOBS      guests run at once; default: one per two host cores.
+# VM_JOBS      guests run at once; default: one per host core under TCG
+#              (single-threaded), one per two cores under KVM.
 # VM_ACCEL     kvm or tcg; default: probed once per run (scripts/accel.sh).
 #
 # Time: each phase is timed against a budget (below); the table is
@@ -31,7 +32,6 @@ KERNELS=${KERNELS:-6.1 6.12 7.2 debug}
 KERNELS=${KERNELS//debian/6.1}
 DEBUG_SUITE=${DEBUG_SUITE:-debug}
 ncpu=$(nproc)
-VM_JOBS=${VM_JOBS:-$((ncpu / 2 > 0 ? ncpu / 2 : 1))}
 
 run_dir=$top/build/check/$(date +%Y%m%d-%H%M%S)
 mkdir -p "$run_dir"
@@ -120,6 +120,18 @@ build_all() {
 		make -s selftests
 }
 timed build build_all || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
+
+# The accelerator, probed once for the run (vm.sh reuses the verdict).
+# A guest under TCG is one host thread, under KVM one per vCPU (2): as
+# many guests at once as that leaves a core each.
+vmlinuz61=$(scripts/kernel.sh fetch 6.1 | sed -n 's/^VMLINUZ=//p')
+accel=$(scripts/accel.sh "$vmlinuz61") || accel=tcg
+if [ "$accel" = kvm ]; then
+	VM_JOBS=${VM_JOBS:-$((ncpu / 2 > 0 ? ncpu / 2 : 1))}
+else
+	VM_JOBS=${VM_JOBS:-$ncpu}
+fi
+echo "# accelerator: $accel, up to $VM_JOBS guests at once"
 
 # Downloads, and the debug kernel build, in the background from here on:
 # the build at the lowest priority, so that it takes only what the
