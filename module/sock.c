@@ -79,7 +79,6 @@ static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 	/* Gives @sk its cookie if it had none (ss and sock_diag do the same). */
 	sock_diag_save_cookie(sk, cookie);
 	ts->cookie = atomic64_read(&sk->sk_cookie);
-	ts->net = sock_net(sk);
 	ts->sk = sk;
 	ts->p = tcpterm_default_params;
 	INIT_DELAYED_WORK(&ts->dl_work, tcpterm_deadline_workfn);
@@ -90,10 +89,11 @@ static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 
 /*
  * Take @ts, found at @sk's address, out of the table; false if someone
- * else did.  The gauge goes down in the namespace it went up in, which
- * @sk keeps alive when @ts is its own.  A stale entry (another
- * connection's, only possible if its end went unseen) may belong to a
- * namespace that is gone: it is not counted down.
+ * else did.  The gauge goes down in the namespace it went up in: @sk's,
+ * when @ts is its own (same cookie, same socket, same namespace).  A
+ * stale entry (another connection's, only possible if its end went
+ * unseen) may belong to a namespace that is gone: it is not counted
+ * down.
  */
 static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
 {
@@ -101,7 +101,7 @@ static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
 				   tcpterm_sock_params))
 		return false;
 	/* A gauge: per-cpu sums of +1 and -1 wrap back to the count. */
-	if (tcpterm_sock_same(ts, sk) && ts->net == sock_net(sk))
+	if (tcpterm_sock_same(ts, sk))
 		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS,
 				 (u64)-1);
 	if (!tcpterm_deadline_orphan(ts))

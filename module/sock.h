@@ -32,7 +32,6 @@ struct tcpterm_sock {
 	struct rhash_head	node;
 	struct sock		*sk;		/* key */
 	u64			cookie;		/* identity: sk's cookie */
-	const struct net	*net;		/* where it is counted; compared only */
 	struct rcu_head		rcu;
 	struct tcpterm_params	p;		/* READ_ONCE/WRITE_ONCE */
 
