@@ -20,10 +20,13 @@
  * before it could know we had stopped sending; any answer it expects can
  * never come.  Counted as late data.
  *
- * Every TCP socket is watched while the module is loaded (per netns
- * counters and netlink events); sockets that opted in also get the flag
- * and time in TCPTERM_INFO, and with TCPTERM_CROSSING_ERROR the EOF they
- * would read becomes an error.
+ * Crossings are counted for every TCP socket while the module is loaded
+ * (per netns counters and netlink events): the tracepoint costs every
+ * socket one comparison per state change.  Late data is seen only on
+ * sockets with a policy (their sk_data_ready, once their FIN is queued),
+ * so that no other socket pays per segment.  Sockets that opted in also
+ * get the flags and time in TCPTERM_INFO, and with TCPTERM_CROSSING_ERROR
+ * the EOF they would read becomes an error.
  */
 #include <linux/errno.h>
 #include <linux/ktime.h>
@@ -102,49 +105,27 @@ void tcpterm_crossing_state(const struct sock *csk, int oldstate, int newstate)
 		tcpterm_event(sk, TCPTERM_EV_CROSSING, TCPTERM_RST_NONE);
 }
 
-/* Every segment for an established-or-later socket (ftrace callback). */
-void tcpterm_crossing_rcv(const struct sock *csk, const struct sk_buff *skb)
+/*
+ * sk_data_ready of a watched socket: data the stack accepted after our
+ * FIN went out, without acknowledging it, is late data: the state is
+ * still FIN_WAIT1 (an ACK is processed before the data is queued), or
+ * CLOSING when the peer's FIN came with the data.  Socket locked.
+ */
+void tcpterm_crossing_data(struct sock *sk, struct tcpterm_sock *ts)
 {
-	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	struct sock *sk = (struct sock *)csk;
+	/* The end of the data: in CLOSING the peer's FIN is in rcv_nxt. */
+	u32 end = READ_ONCE(tcp_sk(sk)->rcv_nxt) -
+		  (sk->sk_state == TCP_CLOSING);
+	bool late;
 
-	if (sk->sk_state != TCP_FIN_WAIT1 || sk_is_mptcp(sk) ||
-	    !tcpterm_fin_sent(sk))
+	late = (1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_CLOSING) &&
+	       tcpterm_fin_sent(sk) && after(end, ts->rcv_seen);
+	ts->rcv_seen = end;
+	if (!late)
 		return;
-	if ((cb->tcp_flags & TCPHDR_ACK) &&
-	    !before(cb->ack_seq, tcp_sk(sk)->write_seq))
-		return;
-	if (!tcpterm_new_data(sk, skb))
-		return;
-
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_LATE_DATA, 1);
 	if (tcpterm_flag(sk, TCPTERM_F_LATE_DATA))
 		tcpterm_event(sk, TCPTERM_EV_LATE_DATA, TCPTERM_RST_NONE);
-}
-
-/*
- * ftrace callback of tcp_recvmsg: does this read go through tcpterm?
- * Reads of sockets that asked for TCPTERM_CROSSING_ERROR do, whatever
- * their state (a reader may block before either FIN).  Only sockets of
- * the stock TCP protocols: the wrapper calls their recvmsg, which is
- * tcp_recvmsg() itself (sockmap and kTLS replace sk_prot and keep theirs).
- */
-bool tcpterm_crossing_recv_watch(struct sock *sk, int flags)
-{
-	struct tcpterm_sock *ts;
-	bool watch = false;
-
-	if (!tcpterm_sock_any() || (flags & MSG_ERRQUEUE))
-		return false;
-	if (sk->sk_prot != &tcp_prot &&
-	    !(IS_ENABLED(CONFIG_IPV6) && sk->sk_prot == &tcpv6_prot))
-		return false;
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (ts)
-		watch = READ_ONCE(ts->p.crossing_error);
-	rcu_read_unlock();
-	return watch;
 }
 
 /*

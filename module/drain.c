@@ -7,42 +7,49 @@
  * the response still in its send queue.  Servers work around it in user
  * space by shutting down their sending side and reading until EOF or a
  * timeout (nginx's lingering close); that stops when the process exits.
- * TCPTERM_POLICY_DRAIN does the same inside the kernel, for the orphan:
+ * TCPTERM_POLICY_DRAIN does the same inside the kernel: on close() the
+ * socket is not orphaned, tcpterm keeps it the way such a server keeps
+ * its descriptor, and reads and discards its input through the stock
+ * read path.  Everything on the wire is what the stock code does for a
+ * half-closed socket whose owner reads: only data the stack accepted is
+ * consumed, ACKs, window updates, timestamps and SACK are stock.
  *
  *   close()
- *     |  unread input is discarded before __tcp_close() counts it, so
- *     |  the stock code queues a FIN behind the data, not an RST
+ *     |  unread input is consumed first, then SHUT_WR: a FIN follows the
+ *     |  data, not an RST; the socket is detached from its file
  *     v
- *   FIN_WAIT1 / FIN_WAIT2 (draining)
- *     |  every segment with new data in the window is acknowledged and
- *     |  discarded: rcv_nxt moves past its payload (and past queued
- *     |  out-of-order data it reaches) before the stock code sees it,
- *     |  which then takes it for a pure ACK (or a bare FIN) and, with an
- *     |  ACK scheduled, acknowledges it; nothing new is ever queued
+ *   FIN_WAIT1 / FIN_WAIT2, held
+ *     |  sk_data_ready: input accepted by the stack is consumed
  *     |
- *     +-- peer's FIN ---------------------> TIME_WAIT (clean end)
- *     +-- TCPTERM_DRAIN_TIME_MS since close() or
- *         TCPTERM_DRAIN_IDLE_MS without a segment --> RST, forced
+ *     +-- peer's FIN --------------------------> TIME_WAIT (clean end)
+ *     +-- drain limit (TCPTERM_DRAIN_TIME_MS since close(), or
+ *     |   TCPTERM_DRAIN_IDLE_MS without new input), input was discarded:
+ *     |     everything we sent acknowledged ---> RST, forced
+ *     |     the peer still acknowledging -------> wait
+ *     |     the peer stalled -------------------> stock close
+ *     +-- TCPTERM_DRAIN_TIME_MS, no input ever --> stock close
  *
- * TCPTERM_GRACE_MS bounds the end of any policy: from the moment our FIN
- * is queued (FIN_WAIT1 or LAST_ACK), the peer has that long to finish
- * the termination, or the connection is reset and flagged forced.  It
- * counts from the queueing, not the sending, so a peer that stops
- * reading cannot hold the FIN back and the deadline with it.
+ * "Stock close" hands the socket to tcp_close(): from there it is an
+ * orphan like any other.  A DRAIN socket that never saw input after
+ * close() therefore behaves exactly as stock, packet for packet.
+ *
+ * TCPTERM_GRACE_MS bounds the end of any policy once our FIN is queued:
+ * the peer has GRACE_MS after the last moment it made progress (our
+ * data or FIN newly acknowledged) to finish the termination, or the
+ * connection is reset and flagged forced.  A slow reader that keeps
+ * acknowledging is never cut; one that stalls (zero window, silence) or
+ * that has everything and does not send its FIN is.  Progress is sampled
+ * every GRACE_MS/4 and seen at once when our FIN is acknowledged.  A
+ * socket closed with a grace set is held as DRAIN holds it (an orphan
+ * in FIN_WAIT2 would become a timewait socket, which cannot be reset),
+ * with its read side shut: input after close() gets the stock RST.
  *
  * Each socket with a pending deadline holds one delayed work item and a
- * socket reference.  The work runs at the earliest deadline, looks at the
- * socket under its lock and either re-arms, resets, or lets go once the
- * connection has ended.  While armed, tcp_sk()->linger2 is raised past
- * the last deadline: an orphan in FIN_WAIT2 stays a full socket instead
- * of becoming a timewait mini-socket, which could neither drain (it
- * resets on data) nor be reset at the deadline.  The application's
- * value comes back when the deadline is disarmed or the module unloads.
- *
- * Unload hands sockets back: pending deadlines are cancelled, linger2 is
- * restored and the stock code finishes the connection (a draining orphan
- * then resets on new data, as stock Linux does).  This happens while the
- * hooks are still in place; from its start no deadline is armed.
+ * socket reference; a held socket also holds the reference its file
+ * had.  The work runs at the earliest deadline, looks at the socket under
+ * its lock and waits, resets, hands it to tcp_close(), or lets go once
+ * the connection has ended.  Unload hands every held socket to
+ * tcp_close() and cancels every deadline.
  */
 #include <linux/jiffies.h>
 #include <linux/list.h>
@@ -54,6 +61,7 @@
 #include <linux/tcpterm.h>
 
 #include "drain.h"
+#include "hooks.h"
 #include "netlink.h"
 #include "policy.h"
 #include "sock.h"
@@ -61,16 +69,17 @@
 /* The errno a socket ended by a deadline reports to its owner. */
 static const int tcpterm_forced_errno = ETIMEDOUT;
 
-/* linger2 margin past the last deadline, so our work always comes first. */
-static const unsigned long tcpterm_linger_slack_jiffies = 5 * HZ;
-
 /* States from which a connection can still end; CLOSE means it has. */
 static const int tcpterm_live_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
 				       TCPF_CLOSING | TCPF_LAST_ACK;
 
-/* Input can arrive after close() in these, and must be drained. */
-static const int tcpterm_drain_states = TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2;
+/* close() in these can be held: input can still arrive. */
+static const int tcpterm_hold_states = TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
+				       TCPF_FIN_WAIT2;
+
+/* Grace progress is sampled this many times per GRACE_MS. */
+static const unsigned int tcpterm_grace_samples = 4;
 
 static struct workqueue_struct *tcpterm_dl_wq;
 
@@ -101,11 +110,9 @@ static void tcpterm_note_forced(struct sock *sk, struct tcpterm_sock *ts,
 
 /*
  * A deadline ran out.  Process context, socket not locked; the caller
- * holds a reference.  tcp_abort() is exported by every supported kernel
- * and, in all of them, also ends an orphan: RST where TCP sends one
- * (not in CLOSING or LAST_ACK, where the peer has finished sending),
- * then tcp_done(), which destroys an orphan as any other.  An owner
- * still holding the socket reads the errno.
+ * holds a reference.  tcp_abort() sends the RST where TCP sends one (not
+ * in CLOSING or LAST_ACK, where the peer has finished sending), then
+ * tcp_done(); an owner still holding the socket reads the errno.
  */
 static void tcpterm_force(struct sock *sk, struct tcpterm_sock *ts,
 			  enum tcpterm_rst_reason why)
@@ -134,84 +141,110 @@ static bool tcpterm_due(unsigned long at, unsigned long now,
 	return false;
 }
 
-/* The drain limit by time since close(); only while draining. */
-static unsigned long tcpterm_drain_end(const struct tcpterm_sock *ts)
+static unsigned long tcpterm_ms(u32 ms)
 {
-	return ts->close_at + msecs_to_jiffies(READ_ONCE(ts->p.drain_time_ms));
+	return msecs_to_jiffies(ms);
 }
+
+/* Has everything we sent, FIN included, been acknowledged? */
+static bool tcpterm_all_acked(const struct sock *sk)
+{
+	return sk->sk_state == TCP_FIN_WAIT2;
+}
+
+/* Note progress: snd_una moved since the last look.  Socket locked. */
+static void tcpterm_sample(struct sock *sk, struct tcpterm_sock *ts,
+			   unsigned long now)
+{
+	u32 una = READ_ONCE(tcp_sk(sk)->snd_una);
+
+	if (una != ts->una_seen) {
+		ts->una_seen = una;
+		ts->progress_at = now;
+	}
+}
+
+enum tcpterm_dl_act {
+	TCPTERM_DL_WAIT,	/* until *next (none left: !*any) */
+	TCPTERM_DL_FORCE,	/* reset, for *why */
+	TCPTERM_DL_HANDBACK,	/* a held socket goes to tcp_close() */
+};
 
 /* The grace deadline, when one is set and our FIN is queued. */
-static bool tcpterm_grace_end(const struct tcpterm_sock *ts,
-			      unsigned long *at)
+static enum tcpterm_dl_act tcpterm_grace_eval(struct sock *sk,
+					      struct tcpterm_sock *ts,
+					      unsigned long now,
+					      unsigned long *next, bool *any)
 {
 	u32 grace_ms = READ_ONCE(ts->p.grace_ms);
+	unsigned long at, sample;
 
 	if (!ts->fin_queued || !grace_ms)
-		return false;
-	*at = ts->fin_at + msecs_to_jiffies(grace_ms);
-	return true;
+		return TCPTERM_DL_WAIT;
+	at = ts->progress_at + tcpterm_ms(grace_ms);
+	if (tcpterm_due(at, now, next, any))
+		return TCPTERM_DL_FORCE;
+	if (!tcpterm_all_acked(sk)) {
+		sample = max(tcpterm_ms(grace_ms) / tcpterm_grace_samples, 1UL);
+		tcpterm_due(now + sample, now, next, any);
+	}
+	return TCPTERM_DL_WAIT;
+}
+
+/* The drain limits of a held DRAIN socket. */
+static enum tcpterm_dl_act tcpterm_drain_eval(struct sock *sk,
+					      struct tcpterm_sock *ts,
+					      unsigned long now,
+					      unsigned long *next, bool *any,
+					      enum tcpterm_rst_reason *why)
+{
+	unsigned long idle = tcpterm_ms(READ_ONCE(ts->p.drain_idle_ms));
+	unsigned long end = ts->close_at +
+			    tcpterm_ms(READ_ONCE(ts->p.drain_time_ms));
+
+	if (!ts->held || READ_ONCE(ts->p.policy) != TCPTERM_POLICY_DRAIN)
+		return TCPTERM_DL_WAIT;
+	if (!ts->draining)
+		return tcpterm_due(end, now, next, any) ?
+		       TCPTERM_DL_HANDBACK : TCPTERM_DL_WAIT;
+
+	if (tcpterm_due(end, now, next, any))
+		*why = TCPTERM_RST_DRAIN_TIME;
+	else if (tcpterm_due(ts->last_rx + idle, now, next, any))
+		*why = TCPTERM_RST_DRAIN_IDLE;
+	else
+		return TCPTERM_DL_WAIT;
+
+	/* A limit ran out: reset only what the peer has all of. */
+	if (tcpterm_all_acked(sk))
+		return TCPTERM_DL_FORCE;
+	if (tcpterm_due(ts->progress_at + idle, now, next, any))
+		return TCPTERM_DL_HANDBACK;
+	return TCPTERM_DL_WAIT;
 }
 
 /*
- * Which deadline has run out at @now, if any; otherwise the earliest one
- * left in *next (*any false: none left).  Socket locked.
+ * What to do at @now, or the next moment to look again in *next (*any
+ * false: nothing left to wait for).  Socket locked.
  */
-static enum tcpterm_rst_reason
-tcpterm_deadline_check(const struct tcpterm_sock *ts, unsigned long now,
-		       unsigned long *next, bool *any)
+static enum tcpterm_dl_act tcpterm_deadline_eval(struct sock *sk,
+						 struct tcpterm_sock *ts,
+						 unsigned long now,
+						 unsigned long *next,
+						 bool *any,
+						 enum tcpterm_rst_reason *why)
 {
-	unsigned long idle = msecs_to_jiffies(READ_ONCE(ts->p.drain_idle_ms));
-	unsigned long grace;
+	enum tcpterm_dl_act act;
 
 	*any = false;
-	if (ts->draining) {
-		if (tcpterm_due(tcpterm_drain_end(ts), now, next, any))
-			return TCPTERM_RST_DRAIN_TIME;
-		if (tcpterm_due(ts->last_rx + idle, now, next, any))
-			return TCPTERM_RST_DRAIN_IDLE;
+	*why = TCPTERM_RST_NONE;
+	tcpterm_sample(sk, ts, now);
+	act = tcpterm_grace_eval(sk, ts, now, next, any);
+	if (act == TCPTERM_DL_FORCE) {
+		*why = TCPTERM_RST_GRACE;
+		return act;
 	}
-	if (tcpterm_grace_end(ts, &grace) &&
-	    tcpterm_due(grace, now, next, any))
-		return TCPTERM_RST_GRACE;
-	return TCPTERM_RST_NONE;
-}
-
-/*
- * The latest moment any armed deadline can fire (the idle limit never
- * outlasts the drain limit).  Socket locked.
- */
-static unsigned long tcpterm_deadline_last(const struct tcpterm_sock *ts,
-					   unsigned long now)
-{
-	unsigned long last = now, at;
-
-	if (ts->draining) {
-		at = tcpterm_drain_end(ts);
-		if (time_after(at, last))
-			last = at;
-	}
-	if (tcpterm_grace_end(ts, &at) && time_after(at, last))
-		last = at;
-	return last;
-}
-
-/*
- * Keep an orphan in FIN_WAIT2 a full socket until the last deadline
- * (see tcp_fin_time() and the FIN_WAIT2 paths of tcp_close() and
- * tcp_rcv_state_process()).  A negative linger2 asks for an RST in
- * FIN_WAIT2 at once; only a drain overrides that.  Socket locked.
- */
-static void tcpterm_keep_full(struct sock *sk, struct tcpterm_sock *ts,
-			      unsigned long now, bool first)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	if (first)
-		ts->saved_linger2 = tp->linger2;
-	if (ts->saved_linger2 < 0 && !ts->draining)
-		return;
-	tp->linger2 = TCP_TIMEWAIT_LEN + tcpterm_linger_slack_jiffies +
-		      (tcpterm_deadline_last(ts, now) - now);
+	return tcpterm_drain_eval(sk, ts, now, next, any, why);
 }
 
 static unsigned long tcpterm_delay(unsigned long at, unsigned long now)
@@ -223,9 +256,11 @@ static unsigned long tcpterm_delay(unsigned long at, unsigned long now)
 static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 {
 	unsigned long now = jiffies, next = now;
+	enum tcpterm_rst_reason why;
 	bool any, first;
 
-	if (tcpterm_deadline_check(ts, now, &next, &any) != TCPTERM_RST_NONE)
+	if (tcpterm_deadline_eval(sk, ts, now, &next, &any, &why) !=
+	    TCPTERM_DL_WAIT)
 		next = now;
 	else if (!any)
 		return;
@@ -240,7 +275,6 @@ static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 		sock_hold(sk);
 		list_add(&ts->dl_node, &tcpterm_dl_list);
 	}
-	tcpterm_keep_full(sk, ts, now, first);
 	mod_delayed_work(tcpterm_dl_wq, &ts->dl_work, tcpterm_delay(next, now));
 	spin_unlock_bh(&tcpterm_dl_lock);
 
@@ -251,7 +285,7 @@ static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 /*
  * Drop the work's hold on @sk, and free @orphan (the entry of a socket
  * destroyed while armed) if given.  Once off the armed list an entry
- * that is not orphaned may be freed by the destroy hook at any time:
+ * that is not orphaned may be freed by the destroy op at any time:
  * callers read what they need from it first.
  */
 static void tcpterm_deadline_put(struct sock *sk, struct tcpterm_sock *orphan)
@@ -296,33 +330,49 @@ static void tcpterm_deadline_settle(struct tcpterm_sock *ts, bool done,
 		tcpterm_deadline_put(sk, orphan);
 }
 
+/*
+ * Stop holding @sk: its callbacks go back and tcp_close() does what a
+ * close() would have done.  Process context, socket not locked; the
+ * caller still has its own reference (tcp_close() drops the file's).
+ */
+static void tcpterm_release_held(struct sock *sk, struct tcpterm_sock *ts)
+{
+	lock_sock(sk);
+	tcpterm_unwatch(sk, ts);
+	ts->held = false;
+	release_sock(sk);
+	tcp_close(sk, 0);
+}
+
 void tcpterm_deadline_workfn(struct work_struct *work)
 {
 	struct tcpterm_sock *ts = container_of(to_delayed_work(work),
 					       struct tcpterm_sock, dl_work);
-	enum tcpterm_rst_reason due = TCPTERM_RST_NONE;
+	enum tcpterm_dl_act act = TCPTERM_DL_WAIT;
+	enum tcpterm_rst_reason why = TCPTERM_RST_NONE;
 	struct sock *sk = ts->sk;
+	bool done, held, any = false;
 	unsigned long next = 0;
-	bool done, any = false;
 
 	lock_sock(sk);
+	held = ts->held && !READ_ONCE(ts->dl_dead);
 	done = READ_ONCE(ts->dl_dead) ||
 	       !((1 << sk->sk_state) & tcpterm_live_states);
 	if (!done) {
-		due = tcpterm_deadline_check(ts, jiffies, &next, &any);
-		done = due != TCPTERM_RST_NONE || !any;
+		act = tcpterm_deadline_eval(sk, ts, jiffies, &next, &any, &why);
+		done = act != TCPTERM_DL_WAIT || !any;
 	}
-	if (done && !READ_ONCE(ts->dl_dead))
-		tcp_sk(sk)->linger2 = ts->saved_linger2;
 	release_sock(sk);
 
-	if (due != TCPTERM_RST_NONE)
-		tcpterm_force(sk, ts, due);
+	if (act == TCPTERM_DL_FORCE)
+		tcpterm_force(sk, ts, why);
+	if (held && done)
+		tcpterm_release_held(sk, ts);
 	tcpterm_deadline_settle(ts, done, next);
 }
 
 /*
- * The socket of @ts is being destroyed (tcp_v4_destroy_sock).  With a
+ * The socket of @ts is being destroyed (its destroy op).  With a
  * deadline armed, the work owns the entry from now on: it is kicked to
  * run at once, and frees the entry; during unload, the unload loop
  * does.  Returns whether the entry was taken.
@@ -342,168 +392,143 @@ bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
 	return taken;
 }
 
-/* Entry of __tcp_close() on a DRAIN socket; socket locked, RCU held. */
-void tcpterm_drain_on_close(struct sock *sk, struct tcpterm_sock *ts)
+/* Input is being discarded after close(): the drain has begun. */
+static void tcpterm_drain_begin(struct sock *sk, struct tcpterm_sock *ts)
 {
-	/* SO_LINGER with a zero timeout asks for an RST: that wins. */
-	if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
-		return;
-
-	tcpterm_discard_unread(sk, ts);
 	ts->draining = true;
-	ts->close_at = jiffies;
-	ts->last_rx = ts->close_at;
+	ts->last_rx = jiffies;
 	spin_lock_bh(&ts->lock);
 	ts->flags |= TCPTERM_F_DRAINING;
 	spin_unlock_bh(&ts->lock);
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_DRAINS, 1);
+}
+
+/* Would close() of @sk be held?  Socket locked. */
+static bool tcpterm_hold_wanted(struct sock *sk, struct tcpterm_sock *ts)
+{
+	if (!((1 << sk->sk_state) & tcpterm_hold_states) ||
+	    READ_ONCE(tcpterm_dl_stopping))
+		return false;
+	if (READ_ONCE(ts->p.policy) == TCPTERM_POLICY_DRAIN)
+		return true;
+	/* Unread input without DRAIN: the stock RST, not a grace. */
+	return READ_ONCE(ts->p.grace_ms) && !tcpterm_unread(sk);
+}
+
+/*
+ * close() of a DRAIN socket, or of any socket with a grace: keep it.
+ * Process context, socket not locked.  False: the stock close runs.
+ */
+bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
+			 long timeout)
+{
+	bool drain = READ_ONCE(ts->p.policy) == TCPTERM_POLICY_DRAIN;
+
+	/* SO_LINGER with a zero timeout asks for an RST: that wins. */
+	if (sock_flag(sk, SOCK_LINGER) && !sk->sk_lingertime)
+		return false;
+
+	lock_sock(sk);
+	if (!tcpterm_hold_wanted(sk, ts)) {
+		release_sock(sk);
+		return false;
+	}
+	ts->held = true;
+	ts->close_at = jiffies;
+	if (!drain)
+		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
+	else if (tcpterm_discard_unread(sk, ts))
+		tcpterm_drain_begin(sk, ts);
+
+	/* What close() sends: a FIN behind the data. */
+	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
+	tcp_shutdown(sk, SEND_SHUTDOWN);
+	if (timeout)
+		sk_stream_wait_close(sk, timeout);
+
+	/* From here the socket is tcpterm's: no file, no waiters. */
+	tcpterm_watch(sk, ts);
+	write_lock_bh(&sk->sk_callback_lock);
+	sk_set_socket(sk, NULL);
+	RCU_INIT_POINTER(sk->sk_wq, NULL);
+	write_unlock_bh(&sk->sk_callback_lock);
 	tcpterm_deadline_arm(sk, ts);
+	release_sock(sk);
+	return true;
 }
 
 /*
- * Drop the SACK blocks rcv_nxt has reached (tcp_sack_remove()), trimming
- * one it only entered.
+ * sk_data_ready of a watched socket: the stack accepted and queued new
+ * data.  A held DRAIN socket consumes it; a held socket wakes nobody.
+ * True when tcpterm holds @sk.  Socket locked (bh or owner).
  */
-static void tcpterm_drain_sacks(struct tcp_sock *tp)
+bool tcpterm_drain_data(struct sock *sk, struct tcpterm_sock *ts)
 {
-	int i, n = 0;
-
-	if (RB_EMPTY_ROOT(&tp->out_of_order_queue)) {
-		tp->rx_opt.num_sacks = 0;
-		return;
+	if (!ts->held)
+		return false;
+	if (READ_ONCE(ts->p.policy) != TCPTERM_POLICY_DRAIN ||
+	    !tcpterm_discard_unread(sk, ts))
+		return true;
+	ts->last_rx = jiffies;
+	if (!ts->draining) {
+		tcpterm_drain_begin(sk, ts);
+		tcpterm_deadline_arm(sk, ts);
 	}
-	for (i = 0; i < tp->rx_opt.num_sacks; i++) {
-		struct tcp_sack_block sp = tp->selective_acks[i];
-
-		if (!after(sp.end_seq, tp->rcv_nxt))
-			continue;
-		if (before(sp.start_seq, tp->rcv_nxt))
-			sp.start_seq = tp->rcv_nxt;
-		tp->selective_acks[n++] = sp;
-	}
-	tp->rx_opt.num_sacks = n;
+	return true;
 }
 
 /*
- * Out-of-order data that rcv_nxt has reached is in sequence now: move
- * past it and free it, where tcp_ofo_queue() would queue it.  Without
- * this the peer, which holds that data as SACKed, would never send it
- * again, and rcv_nxt would never get past it.  A FIN stays for the stock
- * code: rcv_nxt stops in front of it, and the peer retransmits it.
- * Returns the bytes discarded.
+ * sk_state_change of a watched socket.  For a held one, a change that
+ * may end it (our FIN acknowledged, TIME_WAIT or reset: CLOSE) runs its
+ * deadline work now.  True when tcpterm holds @sk.
  */
-static u32 tcpterm_drain_ofo(struct sock *sk)
+bool tcpterm_drain_state_change(struct sock *sk, struct tcpterm_sock *ts)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	struct sk_buff *skb;
-	u32 n = 0;
-
-	while ((skb = skb_rb_first(&tp->out_of_order_queue))) {
-		const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-		u32 end = cb->end_seq - !!(cb->tcp_flags & TCPHDR_FIN);
-
-		if (after(cb->seq, tp->rcv_nxt))
-			break;
-		if (after(end, tp->rcv_nxt)) {
-			n += end - tp->rcv_nxt;
-			WRITE_ONCE(tp->rcv_nxt, end);
-		}
-		if (cb->tcp_flags & TCPHDR_FIN)
-			break;
-		rb_erase(&skb->rbnode, &tp->out_of_order_queue);
-		if (tp->ooo_last_skb == skb)
-			tp->ooo_last_skb = skb_rb_last(&tp->out_of_order_queue);
-		kfree_skb(skb);
-	}
-	tcpterm_drain_sacks(tp);
-	return n;
+	if (!ts->held)
+		return false;
+	spin_lock_bh(&tcpterm_dl_lock);
+	if (!list_empty(&ts->dl_node))
+		mod_delayed_work(tcpterm_dl_wq, &ts->dl_work, 0);
+	spin_unlock_bh(&tcpterm_dl_lock);
+	return true;
 }
 
-/*
- * Acknowledge and discard the new payload of @skb: move rcv_nxt past it
- * and make the segment a pure ACK (or a bare FIN at rcv_nxt) for the
- * stock code, with an ACK scheduled.  A segment beyond a hole takes the
- * hole with it: all input is thrown away, so a hole only costs the peer
- * retransmissions, and a silent drop would withhold the duplicate ACKs
- * its loss recovery (F-RTO) waits for.  Segments beyond the window and
- * bad checksums are left to the stock code, which drops them.  Socket
- * held exclusively (bh lock or owner).
- */
-static void tcpterm_drain_skb(struct sock *sk, struct tcpterm_sock *ts,
-			      struct sk_buff *skb)
-{
-	struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	struct tcp_sock *tp = tcp_sk(sk);
-	u32 end, n;
-
-	if (!((1 << sk->sk_state) & tcpterm_drain_states))
-		return;
-	if ((cb->tcp_flags & (TCPHDR_RST | TCPHDR_SYN)) ||
-	    !(cb->tcp_flags & TCPHDR_ACK))
-		return;
-	end = cb->end_seq - !!(cb->tcp_flags & TCPHDR_FIN);
-	if (!after(end, tp->rcv_nxt) ||
-	    after(cb->seq, tp->rcv_nxt + tcp_receive_window(tp)))
-		return;
-	if (tcp_checksum_complete(skb))
-		return;
-
-	n = end - tp->rcv_nxt;
-	WRITE_ONCE(tp->rcv_nxt, end);
-	n += tcpterm_drain_ofo(sk);
-	tp->bytes_received += n;
-	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
-	/*
-	 * A FIN loses its payload too: tcp_data_queue() accepts only an
-	 * empty one into a closed window.  If trimming needs memory it
-	 * cannot get, the FIN is dropped there and comes again.
-	 */
-	cb->seq = tp->rcv_nxt;
-	if (!after(cb->end_seq, cb->seq))
-		cb->end_seq = cb->seq;
-	else
-		pskb_trim(skb, skb_transport_offset(skb) + tcp_hdrlen(skb));
-	inet_csk_schedule_ack(sk);
-	tcpterm_count_discard(sk, ts, n);
-}
-
-/* ftrace callback of tcp_v4_do_rcv/tcp_v6_do_rcv. */
-void tcpterm_drain_rcv(struct sock *sk, struct sk_buff *skb)
-{
-	struct tcpterm_sock *ts;
-
-	if (!tcpterm_sock_any() ||
-	    !((1 << sk->sk_state) & tcpterm_live_states))
-		return;
-
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (ts && ts->draining) {
-		ts->last_rx = jiffies;
-		tcpterm_drain_skb(sk, ts, skb);
-	}
-	rcu_read_unlock();
-}
-
-/* inet_sock_set_state tracepoint; the socket is locked. */
+/* inet_sock_set_state of a socket with tcpterm's ops; socket locked. */
 void tcpterm_drain_state(const struct sock *csk, int oldstate, int newstate)
 {
 	struct sock *sk = (struct sock *)csk;
 	struct tcpterm_sock *ts;
 
-	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK)
-		return;
-	if (!tcpterm_sock_any() || sk->sk_protocol != IPPROTO_TCP)
+	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
+	    newstate != TCP_FIN_WAIT2)
 		return;
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts && !ts->fin_queued) {
+	if (!ts)
+		goto out;
+	if (newstate == TCP_FIN_WAIT2) {
+		/* Our FIN is acknowledged: progress, and maybe a deadline. */
+		if (ts->fin_queued && READ_ONCE(ts->p.grace_ms)) {
+			tcpterm_sample(sk, ts, jiffies);
+			tcpterm_deadline_arm(sk, ts);
+		}
+		goto out;
+	}
+	if (!ts->fin_queued) {
 		ts->fin_queued = true;
 		ts->fin_at = jiffies;
+		ts->progress_at = ts->fin_at;
+		ts->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
 		if (READ_ONCE(ts->p.grace_ms))
 			tcpterm_deadline_arm(sk, ts);
 	}
+	/* Input after our FIN is late data (crossing.c). */
+	if (newstate == TCP_FIN_WAIT1 && !sock_flag(sk, SOCK_DEAD)) {
+		ts->rcv_seen = READ_ONCE(tcp_sk(sk)->rcv_nxt);
+		tcpterm_watch(sk, ts);
+	}
+out:
 	rcu_read_unlock();
 }
 
@@ -521,6 +546,8 @@ void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts)
 	if (!ts->fin_queued) {
 		ts->fin_queued = true;
 		ts->fin_at = jiffies;
+		ts->progress_at = ts->fin_at;
+		ts->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
 	}
 	tcpterm_deadline_arm(sk, ts);
 }
@@ -532,8 +559,9 @@ int tcpterm_drain_init(void)
 }
 
 /*
- * Unload, before the hooks go: no new deadline is armed, and every armed
- * socket is handed back to the stock code.  An entry taken off the list
+ * Unload, before the hooks go: no new deadline is armed, no close() is
+ * held any more, and every armed socket is handed back to the stock code
+ * (a held one through tcp_close()).  An entry taken off the list
  * here is this loop's; if its socket is destroyed meanwhile (a reset in
  * progress, a peer's FIN), the destroy hook only marks it, and the loop
  * frees it.
@@ -562,9 +590,8 @@ void tcpterm_drain_exit(void)
 
 		cancel_delayed_work_sync(&ts->dl_work);
 		sk = ts->sk;
-		lock_sock(sk);
-		tcp_sk(sk)->linger2 = ts->saved_linger2;
-		release_sock(sk);
+		if (ts->held)
+			tcpterm_release_held(sk, ts);
 
 		spin_lock_bh(&tcpterm_dl_lock);
 		dead = ts->dl_dead;

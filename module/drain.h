@@ -4,13 +4,14 @@
 
 #include <linux/types.h>
 
-struct sk_buff;
 struct sock;
 struct tcpterm_sock;
 struct work_struct;
 
-void tcpterm_drain_on_close(struct sock *sk, struct tcpterm_sock *ts);
-void tcpterm_drain_rcv(struct sock *sk, struct sk_buff *skb);
+bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
+			 long timeout);
+bool tcpterm_drain_data(struct sock *sk, struct tcpterm_sock *ts);
+bool tcpterm_drain_state_change(struct sock *sk, struct tcpterm_sock *ts);
 void tcpterm_drain_state(const struct sock *sk, int oldstate, int newstate);
 void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts);
 

@@ -3,31 +3,28 @@
  * The hook layer: the only file that knows how tcpterm gets into the
  * TCP stack.  Everything else is plain functions called from here.
  *
- * Three kinds of hook, all found by symbol name, none needing a patched
- * kernel or a looked-up function pointer:
+ * Sockets that never asked for tcpterm run the stock code: no tcpterm
+ * callback sits on a per-segment path, a read, a write or a close.
+ * tcpterm gets in three ways, none needing a patched kernel:
  *
- *  - ftrace observers: a callback at the entry of a kernel function reads
- *    its arguments and returns; the function then runs as usual.
- *  - ftrace redirects (FTRACE_OPS_FL_IPMODIFY, as livepatch does): for
- *    the few calls tcpterm must answer itself, the callback points the
- *    saved instruction pointer at a tcpterm function of the same
- *    prototype, which returns straight to the kernel's caller.  The
- *    callback decides per call; everything else runs the stock code.
- *    Two are wrapped: inet_shutdown() (the wrapper calls the exported
- *    original) and tcp_recvmsg() on sockets that asked for
- *    TCPTERM_CROSSING_ERROR (the wrapper calls it through tcp_prot or
- *    tcpv6_prot); the callbacks let calls from this module through.
- *  - the inet_sock_set_state tracepoint, found by name.
+ *  - Per-socket protocol ops and socket callbacks, for sockets with a
+ *    policy only (as kTLS and sockmap attach): close, shutdown and
+ *    destroy come through copies of tcp_prot/tcpv6_prot, and
+ *    sk_data_ready/sk_state_change once a policy has to look at input
+ *    (after SHUT_RD, our FIN, or close).  The data callback runs after
+ *    the stack accepted and queued the data, so a policy never acts on a
+ *    segment the stack would have refused.
+ *  - ftrace, by symbol name, on functions off the data path: the socket
+ *    option calls (tcp_setsockopt/tcp_getsockopt, redirected for
+ *    SOL_TCPTERM only, with FTRACE_OPS_FL_IPMODIFY as livepatch does),
+ *    tcp_reset() and the two places a child meets its listener
+ *    (observers).  Their callbacks return after one comparison for
+ *    sockets without tcpterm's ops.
+ *  - the inet_sock_set_state tracepoint: crossings are state changes.
  *
- * A redirected call may sleep (setsockopt copies from user memory and
- * takes the socket lock), so unload cannot rely on ftrace's own
- * synchronisation alone: every redirect is counted in tcpterm_inflight
- * until its tcpterm function is done, and unload waits for the count to
- * drop to zero, then for an RCU-tasks grace period so that no task is
- * left between the decrement and its return instruction.  The one
- * redirect that may sleep without bound, a read waiting for data, holds
- * a module reference instead: rmmod then fails with EBUSY, it does not
- * wait for the reader.
+ * Unload gives every socket its stock ops and callbacks back, then waits
+ * for calls already inside tcpterm: each op and redirect counts itself in
+ * tcpterm_inflight; RCU tasks covers the instructions before and after.
  */
 #include <linux/atomic.h>
 #include <linux/ftrace.h>
@@ -36,10 +33,10 @@
 #include <linux/rcupdate.h>
 #include <linux/tracepoint.h>
 #include <linux/wait_bit.h>
-#include <net/inet_common.h>
 #include <net/inet_connection_sock.h>
 #include <net/sock.h>
 #include <net/tcp.h>
+#include <net/transp_v6.h>
 #include <trace/events/sock.h>
 #include <linux/tcpterm.h>
 
@@ -51,9 +48,14 @@
 
 static atomic_t tcpterm_inflight = ATOMIC_INIT(0);
 
-static void tcpterm_redirect(struct pt_regs *regs, void *target)
+static void tcpterm_inflight_get(void)
 {
 	atomic_inc(&tcpterm_inflight);
+}
+
+static void tcpterm_redirect(struct pt_regs *regs, void *target)
+{
+	tcpterm_inflight_get();
 	instruction_pointer_set(regs, (unsigned long)target);
 }
 
@@ -79,54 +81,25 @@ static int tcpterm_setsockopt_entry(struct sock *sk, int level, int optname,
 	return ret;
 }
 
+/*
+ * TCP_ULP on a socket with tcpterm's protocol ops: a ULP (kTLS, espintcp)
+ * would build its own ops on top of tcpterm's and keep them after tcpterm
+ * is gone.  Refused; clearing every tcpterm option first does not help,
+ * the socket stays tcpterm's until it is destroyed or tcpterm unloads.
+ */
+static int tcpterm_ulp_entry(struct sock *sk, int level, int optname,
+			     sockptr_t optval, unsigned int optlen)
+{
+	tcpterm_redirect_done();
+	return -EBUSY;
+}
+
 static int tcpterm_getsockopt_entry(struct sock *sk, int level, int optname,
 				    char __user *optval, int __user *optlen)
 {
 	int ret = tcpterm_getsockopt(sk, optname, optval, optlen);
 
 	tcpterm_redirect_done();
-	return ret;
-}
-
-static int tcpterm_shutdown_entry(struct socket *sock, int how)
-{
-	int ret = inet_shutdown(sock, how);
-
-	if (!ret)
-		tcpterm_read_closed(sock->sk);
-	tcpterm_redirect_done();
-	return ret;
-}
-
-static int tcpterm_do_rcv_entry(struct sock *sk, struct sk_buff *skb)
-{
-	tcpterm_rcv_reject(sk, skb);
-	tcpterm_redirect_done();
-	return 0;
-}
-
-/*
- * Reads of a socket that asked for TCPTERM_CROSSING_ERROR: an error
- * already pending is returned at once; otherwise the stock read runs
- * (called through the protocol, the callback lets it through) and an EOF
- * it returns because a crossing FIN arrived while it waited becomes the
- * error.  Such a read can block for ever, so it holds a module reference
- * instead of the redirect count: rmmod fails with EBUSY meanwhile, it
- * never waits on a reader.
- */
-static int tcpterm_recvmsg_entry(TCPTERM_RECVMSG_PARAMS)
-{
-	int ret;
-
-	if (tcpterm_crossing_recv_error_pending(sk, flags)) {
-		ret = tcpterm_crossing_recv_error(sk, flags);
-	} else {
-		ret = tcpterm_proto_recvmsg(sk->sk_prot, sk, msg, len, flags,
-					    addr_len);
-		if (!ret && tcpterm_crossing_recv_error_pending(sk, flags))
-			ret = tcpterm_crossing_recv_error(sk, flags);
-	}
-	module_put(THIS_MODULE);
 	return ret;
 }
 
@@ -140,9 +113,17 @@ static int tcpterm_recvmsg_entry(TCPTERM_RECVMSG_PARAMS)
 TCPTERM_FTRACE_CB(tcpterm_ft_setsockopt)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
+	int level, optname;
 
-	if (regs && (int)tcpterm_arg(regs, 1) == SOL_TCPTERM)
+	if (!regs)
+		return;
+	level = (int)tcpterm_arg(regs, 1);
+	optname = (int)tcpterm_arg(regs, 2);
+	if (level == SOL_TCPTERM)
 		tcpterm_redirect(regs, tcpterm_setsockopt_entry);
+	else if (level == SOL_TCP && optname == TCP_ULP &&
+		 tcpterm_prot_owns((struct sock *)tcpterm_arg(regs, 0)))
+		tcpterm_redirect(regs, tcpterm_ulp_entry);
 }
 
 TCPTERM_FTRACE_CB(tcpterm_ft_getsockopt)
@@ -153,87 +134,49 @@ TCPTERM_FTRACE_CB(tcpterm_ft_getsockopt)
 		tcpterm_redirect(regs, tcpterm_getsockopt_entry);
 }
 
-TCPTERM_FTRACE_CB(tcpterm_ft_shutdown)
+/*
+ * tcp_reset() runs for an RST from the peer and for the stock abort on
+ * data after close; both are rare.  Only sockets with tcpterm's ops are
+ * looked at: the test is one pointer comparison.
+ */
+TCPTERM_FTRACE_CB(tcpterm_ft_reset)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-
-	if (!regs || within_module(pip, THIS_MODULE))
-		return;
-	if (tcpterm_shutdown_wanted((struct socket *)tcpterm_arg(regs, 0),
-				    (int)tcpterm_arg(regs, 1)))
-		tcpterm_redirect(regs, tcpterm_shutdown_entry);
-}
-
-TCPTERM_FTRACE_CB(tcpterm_ft_do_rcv)
-{
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-	struct sk_buff *skb;
 	struct sock *sk;
 
 	if (!regs)
 		return;
 	sk = (struct sock *)tcpterm_arg(regs, 0);
-	skb = (struct sk_buff *)tcpterm_arg(regs, 1);
-	tcpterm_crossing_rcv(sk, skb);
-	tcpterm_drain_rcv(sk, skb);
-	if (tcpterm_rcv_should_reject(sk, skb))
-		tcpterm_redirect(regs, tcpterm_do_rcv_entry);
+	if (tcpterm_prot_owns(sk))
+		tcpterm_on_reset(sk, (struct sk_buff *)tcpterm_arg(regs, 1));
 }
 
-TCPTERM_FTRACE_CB(tcpterm_ft_recvmsg)
-{
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-
-	if (!regs || within_module(pip, THIS_MODULE))
-		return;
-	if (tcpterm_crossing_recv_watch((struct sock *)tcpterm_arg(regs, 0),
-					(int)tcpterm_arg(regs, 3)) &&
-	    try_module_get(THIS_MODULE))
-		instruction_pointer_set(regs,
-					(unsigned long)tcpterm_recvmsg_entry);
-}
-
-TCPTERM_FTRACE_CB(tcpterm_ft_close)
-{
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-
-	if (regs)
-		tcpterm_on_close((struct sock *)tcpterm_arg(regs, 0));
-}
-
-TCPTERM_FTRACE_CB(tcpterm_ft_reset)
-{
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-
-	if (regs)
-		tcpterm_on_peer_reset((struct sock *)tcpterm_arg(regs, 0));
-}
-
+/* A child meets its listener: children of other listeners cost one test. */
 TCPTERM_FTRACE_CB(tcpterm_ft_hashdance)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
+	struct sock *listener;
 
+	if (!regs)
+		return;
+	listener = (struct sock *)tcpterm_arg(regs, 0);
 	/* own_req is a bool: the ABI defines only the low 8 bits. */
-	if (regs && (u8)tcpterm_arg(regs, 3))
-		tcpterm_sock_inherit((struct sock *)tcpterm_arg(regs, 0),
+	if (tcpterm_prot_owns(listener) && (u8)tcpterm_arg(regs, 3))
+		tcpterm_sock_inherit(listener,
 				     (struct sock *)tcpterm_arg(regs, 1));
 }
 
 TCPTERM_FTRACE_CB(tcpterm_ft_queue_add)
 {
 	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
+	struct sock *listener;
 
-	if (regs)
-		tcpterm_sock_inherit((struct sock *)tcpterm_arg(regs, 0),
+	if (!regs)
+		return;
+	listener = (struct sock *)tcpterm_arg(regs, 0);
+	if (tcpterm_prot_owns(listener))
+		tcpterm_sock_inherit(listener,
 				     (struct sock *)tcpterm_arg(regs, 2));
-}
-
-TCPTERM_FTRACE_CB(tcpterm_ft_destroy)
-{
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-
-	if (regs)
-		tcpterm_sock_destroy((struct sock *)tcpterm_arg(regs, 0));
 }
 
 /*
@@ -241,17 +184,12 @@ TCPTERM_FTRACE_CB(tcpterm_ft_destroy)
  * redirect target stands in for the function, an observer reads its
  * arguments by position.  Checked against the target tree's headers, so
  * that an API change fails the build instead of the running kernel.
- * tcp_v6_do_rcv() is static; it takes what tcp_v4_do_rcv() takes.
  */
 #define TCPTERM_ASSERT_TYPE(fn, type)					\
 	static_assert(__same_type(&(fn), type), #fn " changed its prototype")
 
 TCPTERM_ASSERT_TYPE(tcp_setsockopt, &tcpterm_setsockopt_entry);
 TCPTERM_ASSERT_TYPE(tcp_getsockopt, &tcpterm_getsockopt_entry);
-TCPTERM_ASSERT_TYPE(inet_shutdown, &tcpterm_shutdown_entry);
-TCPTERM_ASSERT_TYPE(tcp_v4_do_rcv, &tcpterm_do_rcv_entry);
-TCPTERM_ASSERT_TYPE(tcp_recvmsg, &tcpterm_recvmsg_entry);
-TCPTERM_ASSERT_TYPE(__tcp_close, void (*)(struct sock *, long));
 TCPTERM_ASSERT_TYPE(tcp_reset, void (*)(struct sock *, struct sk_buff *));
 TCPTERM_ASSERT_TYPE(inet_csk_complete_hashdance,
 		    struct sock *(*)(struct sock *, struct sock *,
@@ -259,7 +197,6 @@ TCPTERM_ASSERT_TYPE(inet_csk_complete_hashdance,
 TCPTERM_ASSERT_TYPE(inet_csk_reqsk_queue_add,
 		    struct sock *(*)(struct sock *, struct request_sock *,
 				     struct sock *));
-TCPTERM_ASSERT_TYPE(tcp_v4_destroy_sock, void (*)(struct sock *));
 
 struct tcpterm_hook {
 	const char *name;
@@ -269,29 +206,18 @@ struct tcpterm_hook {
 };
 
 /*
- * Where each hook sits (6.1 names; the same functions exist up to 7.2):
- * tcp_setsockopt/tcp_getsockopt see every TCP level call, IPv4 and IPv6;
- * inet_shutdown is the shutdown(2) entry of TCP over both families;
- * __tcp_close runs locked inside tcp_close; tcp_v4_do_rcv/tcp_v6_do_rcv
- * take every segment of an established socket, from softirq or from the
- * backlog; a new child meets its listener in inet_csk_complete_hashdance
- * (regular handshake, which may inline its call of the next one) and in
- * inet_csk_reqsk_queue_add (syncookies, fastopen); tcp_v4_destroy_sock
- * is the destructor of both families.
+ * Where each hook sits (6.1 names; the same functions exist up to 7.2).
+ * None is on a per-segment path: tcp_setsockopt/tcp_getsockopt are
+ * system calls (the one place a socket can ask for tcpterm), tcp_reset
+ * runs when a connection is reset, and a new child meets its listener
+ * in inet_csk_complete_hashdance (regular handshake) or
+ * inet_csk_reqsk_queue_add (syncookies, fastopen).  Everything a policy
+ * does on a socket it does through that socket's own protocol ops and
+ * callbacks, installed when the socket asks (below).
  */
 static struct tcpterm_hook tcpterm_hooks[] = {
-	/*
-	 * First attached, last detached: while any hook can create an
-	 * entry, the end of every socket is seen (sock.c).
-	 */
-	{ "tcp_v4_destroy_sock",	tcpterm_ft_destroy,	false },
 	{ "tcp_setsockopt",		tcpterm_ft_setsockopt,	true },
 	{ "tcp_getsockopt",		tcpterm_ft_getsockopt,	true },
-	{ "inet_shutdown",		tcpterm_ft_shutdown,	true },
-	{ "tcp_v4_do_rcv",		tcpterm_ft_do_rcv,	true },
-	{ "tcp_v6_do_rcv",		tcpterm_ft_do_rcv,	true },
-	{ "tcp_recvmsg",		tcpterm_ft_recvmsg,	true },
-	{ "__tcp_close",		tcpterm_ft_close,	false },
 	{ "tcp_reset",			tcpterm_ft_reset,	false },
 	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
@@ -340,6 +266,244 @@ static void tcpterm_hook_unregister(struct tcpterm_hook *h)
 	ftrace_free_filter(&h->ops);
 }
 
+/*
+ * Per-socket protocol ops.  A socket that asks for tcpterm (or is the
+ * child of a listener that did) gets a copy of its protocol's struct
+ * proto with close, shutdown and destroy replaced, as sockmap and kTLS
+ * do; every other op is the stock one.  Sockets that never asked keep
+ * tcp_prot/tcpv6_prot and never reach tcpterm code.  A copy refuses
+ * sockmap (no psock_update_sk_prot) and TCP_ULP is refused above: both
+ * would wrap tcpterm's ops and keep them past unload.
+ */
+enum { TCPTERM_V4, TCPTERM_V6, TCPTERM_NFAMILY };
+
+/*
+ * Two copies per family: one with the stock recvmsg, and one for
+ * sockets that asked for TCPTERM_CROSSING_ERROR, whose reads tcpterm
+ * must see (index family * 2 + 1).
+ */
+static struct proto tcpterm_prot[TCPTERM_NFAMILY * 2];
+static struct proto *tcpterm_base[TCPTERM_NFAMILY];
+
+static int tcpterm_prot_index(const struct proto *prot)
+{
+	if (prot >= tcpterm_prot && prot < tcpterm_prot + ARRAY_SIZE(tcpterm_prot))
+		return prot - tcpterm_prot;
+	return -1;
+}
+
+bool tcpterm_prot_owns(const struct sock *sk)
+{
+	return tcpterm_prot_index(READ_ONCE(sk->sk_prot)) >= 0;
+}
+
+static struct proto *tcpterm_prot_base(const struct sock *sk)
+{
+	int i = tcpterm_prot_index(READ_ONCE(sk->sk_prot));
+
+	return i >= 0 ? tcpterm_base[i / 2] : READ_ONCE(sk->sk_prot);
+}
+
+/*
+ * Reads of a socket that asked for TCPTERM_CROSSING_ERROR: an error
+ * already pending is returned at once; otherwise the stock read runs and
+ * an EOF it returns because a crossing FIN arrived while it waited
+ * becomes the error.  Such a read can block for ever, so it holds a
+ * module reference: rmmod fails with EBUSY meanwhile, it never waits on
+ * a reader.  One that comes in while the module is going away (it loaded
+ * the ops just before unload gave the socket its stock ones back) must
+ * not sleep here: it reads without waiting.
+ */
+static int tcpterm_prot_recvmsg(TCPTERM_RECVMSG_PARAMS)
+{
+	struct proto *base = tcpterm_prot_base(sk);
+	int ret;
+
+	if (!try_module_get(THIS_MODULE)) {
+		tcpterm_inflight_get();
+		ret = tcpterm_proto_recvmsg(base, sk, msg, len,
+					    flags | MSG_DONTWAIT, addr_len);
+		tcpterm_redirect_done();
+		return ret;
+	}
+	if (tcpterm_crossing_recv_error_pending(sk, flags)) {
+		ret = tcpterm_crossing_recv_error(sk, flags);
+	} else {
+		ret = tcpterm_proto_recvmsg(base, sk, msg, len, flags,
+					    addr_len);
+		if (!ret && tcpterm_crossing_recv_error_pending(sk, flags))
+			ret = tcpterm_crossing_recv_error(sk, flags);
+	}
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+static void tcpterm_prot_close(struct sock *sk, long timeout)
+{
+	struct proto *base = tcpterm_prot_base(sk);
+
+	tcpterm_inflight_get();
+	if (!tcpterm_on_close(sk, timeout))
+		base->close(sk, timeout);
+	tcpterm_redirect_done();
+}
+
+/* inet_shutdown() holds the socket lock; @how is in *_SHUTDOWN bits. */
+static void tcpterm_prot_shutdown(struct sock *sk, int how)
+{
+	tcpterm_inflight_get();
+	tcpterm_prot_base(sk)->shutdown(sk, how);
+	tcpterm_on_shutdown(sk, how);
+	tcpterm_redirect_done();
+}
+
+/*
+ * The socket's end: its entry goes, and so do tcpterm's ops, so that
+ * nothing that still holds the socket afterwards can reach them.
+ */
+static void tcpterm_prot_destroy(struct sock *sk)
+{
+	struct proto *base = tcpterm_prot_base(sk);
+
+	tcpterm_inflight_get();
+	tcpterm_sock_destroy(sk);
+	if (base->destroy)
+		base->destroy(sk);
+	WRITE_ONCE(sk->sk_prot, base);
+	tcpterm_redirect_done();
+}
+
+static void tcpterm_prot_build(int family, struct proto *base)
+{
+	struct proto *prot = &tcpterm_prot[family * 2];
+
+	tcpterm_base[family] = base;
+	*prot = *base;
+	prot->close = tcpterm_prot_close;
+	prot->shutdown = tcpterm_prot_shutdown;
+	prot->destroy = tcpterm_prot_destroy;
+	prot->psock_update_sk_prot = NULL;
+	prot[1] = prot[0];
+	prot[1].recvmsg = tcpterm_prot_recvmsg;
+}
+
+static void tcpterm_prot_init(void)
+{
+	tcpterm_prot_build(TCPTERM_V4, &tcp_prot);
+#if IS_ENABLED(CONFIG_IPV6)
+	tcpterm_prot_build(TCPTERM_V6, &tcpv6_prot);
+#endif
+}
+
+/* The family of @prot, if it is a stock TCP one or tcpterm's. */
+static int tcpterm_family_index(const struct proto *prot)
+{
+	int i = tcpterm_prot_index(prot);
+
+	if (i >= 0)
+		return i / 2;
+	for (i = 0; i < TCPTERM_NFAMILY; i++)
+		if (tcpterm_base[i] && prot == tcpterm_base[i])
+			return i;
+	return -1;
+}
+
+/*
+ * Can @sk take tcpterm's ops?  Only a socket with the stock TCP ops of
+ * its family, or tcpterm's already: not one that kTLS, sockmap or MPTCP
+ * wrapped.
+ */
+bool tcpterm_prot_can_attach(const struct sock *sk)
+{
+	const struct proto *prot = READ_ONCE(sk->sk_prot);
+
+	return tcpterm_family_index(prot) >= 0;
+}
+
+/*
+ * Give @sk tcpterm's ops, those that see reads if @reads; its entry
+ * exists (sock.c).
+ */
+void tcpterm_prot_attach(struct sock *sk, bool reads)
+{
+	int i = tcpterm_family_index(READ_ONCE(sk->sk_prot));
+
+	if (i >= 0)
+		WRITE_ONCE(sk->sk_prot, &tcpterm_prot[i * 2 + reads]);
+}
+
+/* Give @sk its stock ops back (unload, or a child that got no entry). */
+void tcpterm_prot_detach(struct sock *sk)
+{
+	const struct proto *prot = READ_ONCE(sk->sk_prot);
+	int i = tcpterm_prot_index(prot);
+
+	if (i >= 0)
+		WRITE_ONCE(sk->sk_prot, tcpterm_base[i / 2]);
+}
+
+/*
+ * Socket callbacks, installed on sockets with a policy once their
+ * policy has something to do with input: after shutdown(SHUT_RD), once
+ * their FIN is queued, and while tcpterm holds a closed socket (drain.c).
+ * They see only data the stack accepted (window, PAWS, RFC 5961 checks
+ * done, in sequence): sk_data_ready runs after the data was queued.
+ */
+static void tcpterm_data_ready(struct sock *sk)
+{
+	struct tcpterm_sock *ts;
+	void (*orig)(struct sock *sk) = NULL;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts) {
+		tcpterm_crossing_data(sk, ts);
+		if (!tcpterm_drain_data(sk, ts) &&
+		    !tcpterm_policy_data(sk, ts))
+			orig = ts->saved_data_ready;
+	}
+	rcu_read_unlock();
+	if (orig)
+		orig(sk);
+}
+
+static void tcpterm_state_change(struct sock *sk)
+{
+	struct tcpterm_sock *ts;
+	void (*orig)(struct sock *sk) = NULL;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts && !tcpterm_drain_state_change(sk, ts))
+		orig = ts->saved_state_change;
+	rcu_read_unlock();
+	if (orig)
+		orig(sk);
+}
+
+/* Socket locked (or not yet visible); any context. */
+void tcpterm_watch(struct sock *sk, struct tcpterm_sock *ts)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_data_ready != tcpterm_data_ready) {
+		ts->saved_data_ready = sk->sk_data_ready;
+		ts->saved_state_change = sk->sk_state_change;
+		WRITE_ONCE(sk->sk_data_ready, tcpterm_data_ready);
+		WRITE_ONCE(sk->sk_state_change, tcpterm_state_change);
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
+void tcpterm_unwatch(struct sock *sk, struct tcpterm_sock *ts)
+{
+	write_lock_bh(&sk->sk_callback_lock);
+	if (sk->sk_data_ready == tcpterm_data_ready) {
+		WRITE_ONCE(sk->sk_data_ready, ts->saved_data_ready);
+		WRITE_ONCE(sk->sk_state_change, ts->saved_state_change);
+	}
+	write_unlock_bh(&sk->sk_callback_lock);
+}
+
 static struct tracepoint *tcpterm_tp_state;
 
 static void tcpterm_tp_find(struct tracepoint *tp, void *priv)
@@ -348,11 +512,17 @@ static void tcpterm_tp_find(struct tracepoint *tp, void *priv)
 		*(struct tracepoint **)priv = tp;
 }
 
+/*
+ * Every TCP state change.  A crossing is a state change (FIN_WAIT1 ->
+ * CLOSING), seen for every socket; the rest only for sockets with
+ * tcpterm's ops, one pointer comparison for the others.
+ */
 static void tcpterm_tp_state_probe(void *data, const struct sock *sk,
 				   const int oldstate, const int newstate)
 {
 	tcpterm_crossing_state(sk, oldstate, newstate);
-	tcpterm_drain_state(sk, oldstate, newstate);
+	if (tcpterm_prot_owns(sk))
+		tcpterm_drain_state(sk, oldstate, newstate);
 }
 
 TCPTERM_ASSERT_TYPE(register_trace_inet_sock_set_state,
@@ -381,16 +551,11 @@ static void tcpterm_tp_unregister(void)
 	tracepoint_synchronize_unregister();
 }
 
-static void tcpterm_wait_redirects(void)
-{
-	wait_var_event(&tcpterm_inflight, !atomic_read(&tcpterm_inflight));
-	synchronize_rcu_tasks();
-}
-
 int tcpterm_hooks_init(void)
 {
 	int i, err;
 
+	tcpterm_prot_init();
 	err = tcpterm_tp_register();
 	if (err)
 		return err;
@@ -405,17 +570,31 @@ int tcpterm_hooks_init(void)
 err_unwind:
 	while (i--)
 		tcpterm_hook_unregister(&tcpterm_hooks[i]);
-	tcpterm_wait_redirects();
 	tcpterm_tp_unregister();
+	tcpterm_hooks_wait();
 	return err;
 }
 
+/* No new entry, no new watch after this; sockets keep tcpterm's ops. */
 void tcpterm_hooks_exit(void)
 {
 	int i = ARRAY_SIZE(tcpterm_hooks);
 
 	while (i--)
 		tcpterm_hook_unregister(&tcpterm_hooks[i]);
-	tcpterm_wait_redirects();
 	tcpterm_tp_unregister();
+}
+
+/*
+ * After every socket got its stock ops and callbacks back: wait for the
+ * calls that had already loaded tcpterm's.  A task between loading a
+ * pointer and counting itself in has not scheduled voluntarily since
+ * (RCU tasks); one counted in is waited for; one between counting itself
+ * out and its return instruction is covered by RCU tasks again.
+ */
+void tcpterm_hooks_wait(void)
+{
+	synchronize_rcu_tasks();
+	wait_var_event(&tcpterm_inflight, !atomic_read(&tcpterm_inflight));
+	synchronize_rcu_tasks();
 }

@@ -9,8 +9,9 @@
  * (uapi/linux/tcpterm.h) and watches every connection for the one ending
  * TCP cannot make reliable: two FINs that cross.
  *
- * Layout: hooks.c attaches to the stack (ftrace by symbol name and one
- * tracepoint; no patched kernel), sock.c keeps per-socket state outside
+ * Layout: hooks.c attaches to the stack (per-socket protocol ops and
+ * callbacks for sockets with a policy, ftrace by symbol name off the
+ * data path, one tracepoint; no patched kernel), sock.c keeps per-socket state outside
  * struct sock, policy.c implements the policies and the socket option,
  * drain.c runs the DRAIN policy and the deadlines that bound a
  * termination, crossing.c detects crossings, netlink.c keeps per-netns
@@ -58,10 +59,18 @@ err_sock:
 	return err;
 }
 
+/*
+ * Held sockets and deadlines go first (they may still make entries
+ * busy), then the hooks that make entries; every socket gets its stock
+ * ops and callbacks back; calls still inside tcpterm end; pending aborts
+ * finish; then the rest, in the reverse order of init.
+ */
 static void __exit tcpterm_exit(void)
 {
 	tcpterm_drain_exit();
 	tcpterm_hooks_exit();
+	tcpterm_sock_release_all();
+	tcpterm_hooks_wait();
 	tcpterm_policy_exit();
 	tcpterm_netlink_exit();
 	tcpterm_sock_exit();

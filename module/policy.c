@@ -35,6 +35,7 @@
 #include <linux/tcpterm.h>
 
 #include "drain.h"
+#include "hooks.h"
 #include "netlink.h"
 #include "policy.h"
 #include "sock.h"
@@ -47,19 +48,23 @@ static struct workqueue_struct *tcpterm_wq;
 struct tcpterm_abort_work {
 	struct work_struct	work;
 	struct sock		*sk;
+	enum tcpterm_rst_reason	reason;
 };
 
-static u8 tcpterm_policy_of(const struct sock *sk)
+static u8 tcpterm_policy_of(const struct tcpterm_sock *ts)
 {
-	struct tcpterm_sock *ts;
-	u8 policy = TCPTERM_POLICY_DEFAULT;
+	return READ_ONCE(ts->p.policy);
+}
 
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (ts)
-		policy = READ_ONCE(ts->p.policy);
-	rcu_read_unlock();
-	return policy;
+/*
+ * Has the peer's FIN arrived?  SOCK_DONE says so, except on a socket
+ * whose crossing is reported as an error (crossing.c clears it there).
+ */
+static bool tcpterm_peer_fin(const struct sock *sk)
+{
+	return sock_flag(sk, SOCK_DONE) ||
+	       ((1 << sk->sk_state) &
+		(TCPF_CLOSE_WAIT | TCPF_CLOSING | TCPF_LAST_ACK));
 }
 
 /* In-order input not yet read; the peer's FIN is not data. */
@@ -68,7 +73,7 @@ u32 tcpterm_unread(const struct sock *sk)
 	const struct tcp_sock *tp = tcp_sk(sk);
 	u32 unread = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
 
-	if (unread && sock_flag(sk, SOCK_DONE))
+	if (unread && tcpterm_peer_fin(sk))
 		unread--;
 	return unread;
 }
@@ -102,7 +107,38 @@ bool tcpterm_abort_resets(int state)
 			       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 | TCPF_SYN_RECV);
 }
 
-/* Process context, socket not locked. */
+static int tcpterm_discard_actor(read_descriptor_t *desc, struct sk_buff *skb,
+				 unsigned int offset, size_t len)
+{
+	desc->written += len;
+	return len;
+}
+
+/*
+ * Consume what the application can no longer read, as a reader would:
+ * the stock read path frees it, moves copied_seq, re-opens the window
+ * and acknowledges (tcp_read_sock(), which kTLS's parser also runs from
+ * sk_data_ready).  Out-of-order data is not readable yet and stays.
+ * Socket locked (owner or bh).  Returns the bytes consumed.
+ */
+u32 tcpterm_discard_unread(struct sock *sk, struct tcpterm_sock *ts)
+{
+	read_descriptor_t desc = { .count = 1 };
+	u32 unread = tcpterm_unread(sk);
+
+	if (!unread)
+		return 0;
+	tcp_read_sock(sk, &desc, tcpterm_discard_actor);
+	unread = desc.written;
+	tcpterm_count_discard(sk, ts, unread);
+	return unread;
+}
+
+/*
+ * Process context, socket not locked: throw away the input and reset.
+ * tcp_abort() sends the RST (where TCP sends one) and ends the socket
+ * with ECONNABORTED for its owner.
+ */
 static void tcpterm_abort(struct sock *sk, enum tcpterm_rst_reason reason)
 {
 	struct tcpterm_sock *ts;
@@ -114,141 +150,13 @@ static void tcpterm_abort(struct sock *sk, enum tcpterm_rst_reason reason)
 	}
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts)
+	if (ts) {
+		tcpterm_discard_unread(sk, ts);
 		tcpterm_note_rst(sk, ts, reason);
+	}
 	rcu_read_unlock();
 	release_sock(sk);
 	tcp_abort(sk, tcpterm_abort_errno);
-}
-
-bool tcpterm_shutdown_wanted(struct socket *sock, int how)
-{
-	struct sock *sk = sock->sk;
-
-	if (how != SHUT_RD && how != SHUT_RDWR)
-		return false;
-	if (!sk || sk->sk_protocol != IPPROTO_TCP)
-		return false;
-	return tcpterm_policy_of(sk) == TCPTERM_POLICY_HALF_DUPLEX;
-}
-
-/*
- * Throw away what the application can no longer read, as __tcp_close()
- * does on close().  Out-of-order data was never readable; the abort that
- * follows leaves it to the destructor.  Socket locked.
- */
-static void tcpterm_purge_input(struct sock *sk)
-{
-	struct tcp_sock *tp = tcp_sk(sk);
-
-	__skb_queue_purge(&sk->sk_receive_queue);
-	WRITE_ONCE(tp->copied_seq, tp->rcv_nxt);
-}
-
-/* Purge and count what the application left unread.  Socket locked. */
-u32 tcpterm_discard_unread(struct sock *sk, struct tcpterm_sock *ts)
-{
-	u32 unread = tcpterm_unread(sk);
-
-	if (unread) {
-		tcpterm_purge_input(sk);
-		tcpterm_count_discard(sk, ts, unread);
-	}
-	return unread;
-}
-
-/* shutdown(SHUT_RD or SHUT_RDWR) succeeded on a HALF_DUPLEX socket. */
-void tcpterm_read_closed(struct sock *sk)
-{
-	struct tcpterm_sock *ts;
-	u32 unread = 0;
-
-	lock_sock(sk);
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (ts)
-		unread = tcpterm_discard_unread(sk, ts);
-	rcu_read_unlock();
-	release_sock(sk);
-
-	if (unread)
-		tcpterm_abort(sk, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
-}
-
-/*
- * Entry of __tcp_close(), socket locked.  HALF_DUPLEX: account for the
- * RST the stock code is about to send for unread input.  DRAIN: start
- * draining (drain.c), which discards that input first so that the stock
- * code sends a FIN instead.
- */
-void tcpterm_on_close(struct sock *sk)
-{
-	struct tcpterm_sock *ts;
-	u32 unread;
-
-	if (!tcpterm_sock_any())
-		return;
-	if ((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE) ||
-	    tcp_sk(sk)->repair)
-		return;
-
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (!ts)
-		goto out;
-	switch (READ_ONCE(ts->p.policy)) {
-	case TCPTERM_POLICY_HALF_DUPLEX:
-		unread = tcpterm_unread(sk);
-		if (unread) {
-			tcpterm_count_discard(sk, ts, unread);
-			tcpterm_note_rst(sk, ts, TCPTERM_RST_UNREAD_ON_CLOSE);
-		}
-		break;
-	case TCPTERM_POLICY_DRAIN:
-		tcpterm_drain_on_close(sk, ts);
-		break;
-	}
-out:
-	rcu_read_unlock();
-}
-
-/* Payload of @skb beyond what we acknowledged, within our window. */
-u32 tcpterm_new_data(const struct sock *sk, const struct sk_buff *skb)
-{
-	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
-	const struct tcp_sock *tp = tcp_sk(sk);
-	u32 end = cb->end_seq;
-
-	if (cb->tcp_flags & (TCPHDR_RST | TCPHDR_SYN))
-		return 0;
-	if (cb->tcp_flags & TCPHDR_FIN)
-		end--;
-	if (!after(end, tp->rcv_nxt) ||
-	    after(cb->seq, tp->rcv_nxt + tcp_receive_window(tp)))
-		return 0;
-	return end - (after(cb->seq, tp->rcv_nxt) ? cb->seq : tp->rcv_nxt);
-}
-
-/*
- * ftrace callback of tcp_v4_do_rcv/tcp_v6_do_rcv: is this a segment with
- * new data for a HALF_DUPLEX socket whose owner closed its read side?
- * Orphans are left to the stock code, which already resets them.
- */
-bool tcpterm_rcv_should_reject(struct sock *sk, struct sk_buff *skb)
-{
-	const int states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
-			   TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2;
-
-	if (!tcpterm_sock_any())
-		return false;
-	if (!(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
-	    sock_flag(sk, SOCK_DEAD) || !((1 << sk->sk_state) & states))
-		return false;
-	if (!tcpterm_new_data(sk, skb))
-		return false;
-	if (tcpterm_policy_of(sk) != TCPTERM_POLICY_HALF_DUPLEX)
-		return false;
-	return !tcp_checksum_complete(skb);
 }
 
 static void tcpterm_abort_workfn(struct work_struct *work)
@@ -256,62 +164,185 @@ static void tcpterm_abort_workfn(struct work_struct *work)
 	struct tcpterm_abort_work *aw;
 
 	aw = container_of(work, struct tcpterm_abort_work, work);
-	tcpterm_abort(aw->sk, TCPTERM_RST_DATA_AFTER_SHUTDOWN);
+	tcpterm_abort(aw->sk, aw->reason);
 	sock_put(aw->sk);
 	kfree(aw);
 }
 
-static bool tcpterm_schedule_abort(struct sock *sk)
+/*
+ * The abort of a HALF_DUPLEX socket is allocated when its read side
+ * closes (process context), so that the receive path never has to
+ * allocate one; without memory then, it tries GFP_ATOMIC when needed.
+ */
+static void tcpterm_abort_prepare(struct tcpterm_sock *ts)
 {
-	struct tcpterm_abort_work *aw = kmalloc(sizeof(*aw), GFP_ATOMIC);
+	struct tcpterm_abort_work *aw;
 
+	if (READ_ONCE(ts->abort_work))
+		return;
+	aw = kzalloc(sizeof(*aw), GFP_KERNEL);
 	if (!aw)
-		return false;
+		return;
 	INIT_WORK(&aw->work, tcpterm_abort_workfn);
+	spin_lock_bh(&ts->lock);
+	if (!ts->abort_work && !ts->abort_pending) {
+		ts->abort_work = aw;
+		aw = NULL;
+	}
+	spin_unlock_bh(&ts->lock);
+	kfree(aw);
+}
+
+/*
+ * Have @sk reset from process context, once.  False if no work item
+ * could be had: the next segment tries again (abort_pending stays clear).
+ */
+static bool tcpterm_schedule_abort(struct sock *sk, struct tcpterm_sock *ts,
+				   enum tcpterm_rst_reason reason)
+{
+	struct tcpterm_abort_work *aw;
+
+	spin_lock_bh(&ts->lock);
+	if (ts->abort_pending) {
+		spin_unlock_bh(&ts->lock);
+		return true;
+	}
+	aw = ts->abort_work;
+	if (!aw) {
+		aw = kzalloc(sizeof(*aw), GFP_ATOMIC);
+		if (aw)
+			INIT_WORK(&aw->work, tcpterm_abort_workfn);
+	}
+	if (aw) {
+		ts->abort_work = NULL;
+		ts->abort_pending = true;
+	}
+	spin_unlock_bh(&ts->lock);
+	if (!aw) {
+		net_warn_ratelimited("no memory for an abort, retried at the next segment\n");
+		return false;
+	}
 	sock_hold(sk);
 	aw->sk = sk;
+	aw->reason = reason;
 	queue_work(tcpterm_wq, &aw->work);
 	return true;
 }
 
 /*
- * Redirect target of tcp_v4_do_rcv/tcp_v6_do_rcv for the segments chosen
- * above: drop the segment unacknowledged and have the socket reset.  The
- * first such segment schedules the abort; retransmissions of it while the
- * abort is pending are dropped without being counted again.  Without
- * memory for the work item, the next retransmission tries again.
+ * shutdown() of a socket with tcpterm's ops, after the stock shutdown;
+ * socket locked.  @how is in RCV_SHUTDOWN/SEND_SHUTDOWN bits.
+ * HALF_DUPLEX, read side closed: unread input is answered with RST now,
+ * input arriving later when it is accepted (tcpterm_policy_data()).
  */
-void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb)
+void tcpterm_on_shutdown(struct sock *sk, int how)
 {
 	struct tcpterm_sock *ts;
-	bool first = false;
 
+	if (!(how & RCV_SHUTDOWN))
+		return;
+	/* The entry lives until the socket's destroy op: no RCU needed. */
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts) {
-		spin_lock_bh(&ts->lock);
-		first = !ts->abort_pending && tcpterm_schedule_abort(sk);
-		if (first)
-			ts->abort_pending = true;
-		spin_unlock_bh(&ts->lock);
-		if (first)
-			tcpterm_count_discard(sk, ts, tcpterm_new_data(sk, skb));
-	}
 	rcu_read_unlock();
-	kfree_skb(skb);
+	if (!ts || tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX ||
+	    !tcpterm_abort_resets(sk->sk_state))
+		return;
+	tcpterm_abort_prepare(ts);
+	tcpterm_watch(sk, ts);
+	if (tcpterm_discard_unread(sk, ts))
+		tcpterm_schedule_abort(sk, ts, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
 }
 
-/* Entry of tcp_reset(): the peer reset the connection. */
-void tcpterm_on_peer_reset(struct sock *sk)
+/*
+ * sk_data_ready of a watched socket that tcpterm does not hold: the stack
+ * accepted and queued new data.  A HALF_DUPLEX socket whose owner closed
+ * its read side consumes it at once (the owner must not read it) and
+ * resets; true then, and the owner is not woken for it.  Socket locked
+ * (bh or owner).
+ */
+bool tcpterm_policy_data(struct sock *sk, struct tcpterm_sock *ts)
+{
+	if (tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX ||
+	    !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
+	    sock_flag(sk, SOCK_DEAD) || !tcpterm_unread(sk))
+		return false;
+	tcpterm_discard_unread(sk, ts);
+	tcpterm_schedule_abort(sk, ts, TCPTERM_RST_DATA_AFTER_SHUTDOWN);
+	return true;
+}
+
+/*
+ * close() of a socket with tcpterm's ops, before anything else; socket
+ * not locked.  True when tcpterm keeps the socket (drain.c); otherwise
+ * the stock close runs.  HALF_DUPLEX: account for the RST the stock code
+ * is about to send for unread input.
+ */
+bool tcpterm_on_close(struct sock *sk, long timeout)
 {
 	struct tcpterm_sock *ts;
+	bool held = false;
+	u32 unread;
 
-	if (!tcpterm_sock_any() || sk->sk_state == TCP_CLOSE)
-		return;
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts)
+	if (!ts || tcp_sk(sk)->repair) {
+		rcu_read_unlock();
+		return false;
+	}
+	if (tcpterm_policy_of(ts) == TCPTERM_POLICY_HALF_DUPLEX &&
+	    !((1 << sk->sk_state) & (TCPF_LISTEN | TCPF_CLOSE))) {
+		unread = tcpterm_unread(sk);
+		if (unread) {
+			tcpterm_count_discard(sk, ts, unread);
+			tcpterm_note_rst(sk, ts, TCPTERM_RST_UNREAD_ON_CLOSE);
+		}
+	}
+	rcu_read_unlock();
+
+	/* The entry lives until the socket's destroy op: no RCU needed. */
+	if (tcpterm_drain_close(sk, ts, timeout))
+		held = true;
+	return held;
+}
+
+/* New payload of @skb, an accepted segment, beyond rcv_nxt. */
+static u32 tcpterm_skb_new_data(const struct sock *sk,
+				const struct sk_buff *skb)
+{
+	const struct tcp_skb_cb *cb = TCP_SKB_CB(skb);
+	u32 rcv_nxt = tcp_sk(sk)->rcv_nxt;
+	u32 end = cb->end_seq - !!(cb->tcp_flags & TCPHDR_FIN);
+
+	if (!after(end, rcv_nxt))
+		return 0;
+	return end - (after(cb->seq, rcv_nxt) ? cb->seq : rcv_nxt);
+}
+
+/*
+ * Entry of tcp_reset() on a socket with tcpterm's ops, socket locked:
+ * an RST from the peer, or the stock RST for data that arrived after the
+ * read side was closed in FIN_WAIT1/2 (no RST flag: ours).  The latter
+ * is what HALF_DUPLEX asks for: it is the policy's RST (the owner reads
+ * the stock ECONNRESET).
+ */
+void tcpterm_on_reset(struct sock *sk, struct sk_buff *skb)
+{
+	struct tcpterm_sock *ts;
+	bool peer;
+
+	if (sk->sk_state == TCP_CLOSE || !skb)
+		return;
+	peer = TCP_SKB_CB(skb)->tcp_flags & TCPHDR_RST;
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts && peer) {
 		WRITE_ONCE(ts->peer_rst, true);
+	} else if (ts && !sock_flag(sk, SOCK_DEAD) &&
+		   tcpterm_policy_of(ts) == TCPTERM_POLICY_HALF_DUPLEX) {
+		tcpterm_count_discard(sk, ts, tcpterm_skb_new_data(sk, skb));
+		tcpterm_note_rst(sk, ts, TCPTERM_RST_DATA_AFTER_SHUTDOWN);
+	}
 	rcu_read_unlock();
 }
 
@@ -381,9 +412,14 @@ static int tcpterm_set_int(struct sock *sk, int optname, int val)
 		return -EINVAL;
 
 	lock_sock(sk);
+	if (!tcpterm_prot_can_attach(sk)) {
+		release_sock(sk);
+		return -EOPNOTSUPP;
+	}
 	ts = tcpterm_sock_get(sk, GFP_KERNEL);
 	if (ts) {
 		tcpterm_param_store(&ts->p, optname, val);
+		tcpterm_prot_attach(sk, READ_ONCE(ts->p.crossing_error));
 		if (optname == TCPTERM_GRACE_MS)
 			tcpterm_grace_changed(sk, ts);
 	}
@@ -413,7 +449,7 @@ static u8 tcpterm_peer_end(const struct sock *sk, bool peer_rst)
 {
 	if (peer_rst)
 		return TCPTERM_PEER_RST;
-	if (sock_flag(sk, SOCK_DONE))
+	if (tcpterm_peer_fin(sk))
 		return TCPTERM_PEER_FIN;
 	return TCPTERM_PEER_OPEN;
 }

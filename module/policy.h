@@ -7,7 +7,6 @@
 
 struct sk_buff;
 struct sock;
-struct socket;
 struct tcpterm_sock;
 
 int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
@@ -16,17 +15,14 @@ int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen);
 
 u32 tcpterm_unread(const struct sock *sk);
-u32 tcpterm_new_data(const struct sock *sk, const struct sk_buff *skb);
 void tcpterm_count_discard(struct sock *sk, struct tcpterm_sock *ts, u32 bytes);
 u32 tcpterm_discard_unread(struct sock *sk, struct tcpterm_sock *ts);
 bool tcpterm_abort_resets(int state);
 
-bool tcpterm_shutdown_wanted(struct socket *sock, int how);
-void tcpterm_read_closed(struct sock *sk);
-void tcpterm_on_close(struct sock *sk);
-bool tcpterm_rcv_should_reject(struct sock *sk, struct sk_buff *skb);
-void tcpterm_rcv_reject(struct sock *sk, struct sk_buff *skb);
-void tcpterm_on_peer_reset(struct sock *sk);
+void tcpterm_on_shutdown(struct sock *sk, int how);
+bool tcpterm_policy_data(struct sock *sk, struct tcpterm_sock *ts);
+bool tcpterm_on_close(struct sock *sk, long timeout);
+void tcpterm_on_reset(struct sock *sk, struct sk_buff *skb);
 
 int tcpterm_policy_init(void);
 void tcpterm_policy_exit(void);

@@ -8,16 +8,14 @@
  * struct tcpterm_sock, created on the first SOL_TCPTERM setsockopt or
  * when a child of a tracked listener is queued for accept().
  *
- * Socket addresses are reused, so an entry must die with its socket: the
- * hook on tcp_v4_destroy_sock (the destructor of IPv4 and IPv6 TCP
- * sockets) removes it.  That hook is the first attached and the last
- * detached (hooks.c), so no entry is made while destruction goes unseen.
+ * Socket addresses are reused, so an entry must die with its socket: a
+ * tracked socket has tcpterm's protocol ops (hooks.c), whose destroy op
+ * removes it; ops and entry are made together and go together.
  * Beyond that, an entry is bound to its connection by the socket cookie
  * (made unique by the kernel, reset when the memory of a freed socket is
  * reused for a new one, SLAB_TYPESAFE_BY_RCU): a lookup that finds the
  * address of another connection finds nothing.  Lookups run under RCU
- * from any context; entries are freed after a grace period.  While the
- * table is empty every hook returns after one atomic read.
+ * from any context; entries are freed after a grace period.
  */
 #include <linux/atomic.h>
 #include <linux/rhashtable.h>
@@ -26,6 +24,7 @@
 #include <net/sock.h>
 
 #include "drain.h"
+#include "hooks.h"
 #include "netlink.h"
 #include "sock.h"
 
@@ -166,15 +165,19 @@ void tcpterm_sock_inherit(struct sock *listener, struct sock *child)
 
 	ts = tcpterm_sock_get(child, GFP_ATOMIC);
 	if (!ts) {
+		/* It must not keep the ops without an entry. */
+		tcpterm_prot_detach(child);
 		net_warn_ratelimited("no memory, child socket keeps the default policy\n");
 		return;
 	}
 	tcpterm_params_copy(&ts->p, &params);
+	tcpterm_prot_attach(child, params.crossing_error);
 }
 
 void tcpterm_sock_free(struct tcpterm_sock *ts)
 {
 	atomic_dec(&tcpterm_nsocks);
+	kfree(ts->abort_work);
 	kfree_rcu(ts, rcu);
 }
 
@@ -202,7 +205,37 @@ static void tcpterm_sock_free_one(void *ptr, void *arg)
 	tcpterm_sock_free(ptr);
 }
 
-/* Hooks and deadlines are gone: nothing looks entries up any more. */
+/*
+ * Unload, once no entry can be made: every tracked socket that is still
+ * alive gets its stock ops and callbacks back.  An entry whose socket is
+ * being freed is skipped (its memory may already be another socket's:
+ * only a reference taken on a matching cookie makes the socket ours).
+ */
+void tcpterm_sock_release_all(void)
+{
+	struct rhashtable_iter iter;
+	struct tcpterm_sock *ts;
+	struct sock *sk;
+
+	rhashtable_walk_enter(&tcpterm_socks, &iter);
+	rhashtable_walk_start(&iter);
+	while ((ts = rhashtable_walk_next(&iter))) {
+		if (IS_ERR(ts))
+			continue;
+		sk = ts->sk;
+		if (!refcount_inc_not_zero(&sk->sk_refcnt))
+			continue;
+		if (tcpterm_sock_same(ts, sk)) {
+			tcpterm_unwatch(sk, ts);
+			tcpterm_prot_detach(sk);
+		}
+		sock_put(sk);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+}
+
+/* Hooks, ops and deadlines are gone: nothing looks entries up any more. */
 void tcpterm_sock_exit(void)
 {
 	rhashtable_free_and_destroy(&tcpterm_socks, tcpterm_sock_free_one,

@@ -21,12 +21,13 @@ struct tcpterm_params {
 
 extern const struct tcpterm_params tcpterm_default_params;
 
+struct tcpterm_abort_work;
+
 /*
  * What tcpterm knows about one socket that opted in.  Found by socket
  * address in an RCU hash table; freed when the kernel destroys the socket
- * (tcp_v4_destroy_sock, both families) or when the module goes away,
- * unless a deadline is armed: then the deadline work frees it (drain.c).
- * Fields below @lock are written under it.
+ * (its destroy op, both families) or when the module goes away, unless a
+ * deadline is armed: then the deadline work frees it (drain.c).
  */
 struct tcpterm_sock {
 	struct rhash_head	node;
@@ -34,6 +35,10 @@ struct tcpterm_sock {
 	u64			cookie;		/* identity: sk's cookie */
 	struct rcu_head		rcu;
 	struct tcpterm_params	p;		/* READ_ONCE/WRITE_ONCE */
+
+	/* The socket's callbacks before tcpterm_watch(); callback lock. */
+	void			(*saved_data_ready)(struct sock *sk);
+	void			(*saved_state_change)(struct sock *sk);
 
 	/*
 	 * Drain and grace state (drain.c).  The dl_ fields are guarded by
@@ -43,12 +48,18 @@ struct tcpterm_sock {
 	struct list_head	dl_node;	/* on the armed list */
 	bool			dl_dead;	/* socket destroyed while armed */
 	bool			dl_unload;	/* taken off by unload */
-	bool			draining;
+	bool			held;		/* closed, kept by tcpterm */
+	bool			draining;	/* input discarded after close */
 	bool			fin_queued;
-	int			saved_linger2;
+	u32			rcv_seen;	/* rcv_nxt last looked at */
+	u32			una_seen;	/* snd_una last looked at */
 	unsigned long		close_at;	/* jiffies */
 	unsigned long		last_rx;	/* jiffies */
 	unsigned long		fin_at;		/* jiffies */
+	unsigned long		progress_at;	/* jiffies: snd_una moved */
+
+	/* HALF_DUPLEX: the abort ready before it is needed (policy.c). */
+	struct tcpterm_abort_work *abort_work;
 
 	spinlock_t		lock;		/* guards the fields below */
 	u8			rst_reason;
@@ -69,5 +80,6 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp);
 void tcpterm_sock_inherit(struct sock *listener, struct sock *child);
 void tcpterm_sock_destroy(struct sock *sk);
 void tcpterm_sock_free(struct tcpterm_sock *ts);
+void tcpterm_sock_release_all(void);
 
 #endif /* _TCPTERM_SOCK_H */

@@ -282,7 +282,10 @@ static long long tt_expect_reset(int cli, long long t0)
 	return tt_now_ms() - t0;
 }
 
-/* A peer that goes silent is reset at TCPTERM_DRAIN_IDLE_MS. */
+/*
+ * A peer whose input is being drained and that goes silent is reset at
+ * TCPTERM_DRAIN_IDLE_MS (it has all we sent, our FIN included).
+ */
 static void drain_idle(const struct tt_variant *v)
 {
 	int idle = tt_scaled(500), evfd;
@@ -294,6 +297,8 @@ static void drain_idle(const struct tt_variant *v)
 	tt_set_int(p.srv, TCPTERM_DRAIN_IDLE_MS, idle);
 	evfd = tt_events_open(t.srv_ns);
 	rsts = tt_snmp(t.srv_ns, "Tcp", "OutRsts");
+	tt_send(p.cli, tt_req);
+	tt_wait_inq(p.srv, tt_req);
 
 	t0 = tt_now_ms();
 	close(p.srv);
@@ -393,6 +398,240 @@ static void grace_clean(const struct tt_variant *v)
 	ASSERT_EQ(0, tt_stat(t.srv_ns, "DrainsForced"));
 	ASSERT_EQ(srv_rsts, tt_snmp(t.srv_ns, "Tcp", "OutRsts"));
 	ASSERT_EQ(cli_rsts, tt_snmp(t.cli_ns, "Tcp", "OutRsts"));
+}
+
+/*
+ * A download: the client asks @nreq requests, the server reads one,
+ * answers tt_resp bytes over a slow link and closes at once; the client
+ * reads everything (slowly: a small receive buffer), optionally while a
+ * writer child keeps sending.  Returns how the client's last read ended.
+ */
+struct tt_dl {
+	int policy;		/* < 0: none */
+	int limit_ms;		/* DRAIN_TIME and DRAIN_IDLE, 0: default */
+	int grace_ms;
+	int nreq;
+	const char *rate;	/* netem on the server's egress */
+	bool writer;		/* the client writes until it fails */
+	long got;
+	long long srv_rsts, cli_rsts;
+};
+
+static long tt_download(const struct tt_variant *v, struct tt_topo *t,
+			struct tt_dl *dl)
+{
+	int rcvbuf = 16384, sndbuf = 4 << 20;
+	struct tt_writer *w = tt_writers_map(1);
+	static char buf[65536];
+	struct tt_pair p;
+	pid_t pid = 0;
+	long r, i, off;
+	char rate[64];
+
+	snprintf(rate, sizeof(rate), "rate %s limit 1000", dl->rate);
+	tt_netem(t, 1, rate);
+	tt_pair_open(t, v, &p);
+	ASSERT_EQ(0, setsockopt(p.cli, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				sizeof(rcvbuf)));
+	ASSERT_EQ(0, setsockopt(p.srv, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+				sizeof(sndbuf)));
+	if (dl->policy >= 0)
+		tt_set_policy(p.srv, dl->policy);
+	if (dl->limit_ms) {
+		tt_set_int(p.srv, TCPTERM_DRAIN_TIME_MS, dl->limit_ms);
+		tt_set_int(p.srv, TCPTERM_DRAIN_IDLE_MS, dl->limit_ms);
+	}
+	if (dl->grace_ms)
+		tt_set_int(p.srv, TCPTERM_GRACE_MS, dl->grace_ms);
+	dl->srv_rsts = tt_snmp(t->srv_ns, "Tcp", "OutRsts");
+	dl->cli_rsts = tt_snmp(t->cli_ns, "Tcp", "OutRsts");
+
+	tt_send(p.cli, dl->nreq * tt_req);
+	tt_wait_inq(p.srv, dl->nreq * tt_req);
+	ASSERT_EQ(tt_req, recv(p.srv, buf, tt_req, 0));
+	for (off = 0; off < tt_resp; off += sizeof(buf)) {
+		for (i = 0; i < (long)sizeof(buf); i++)
+			buf[i] = tt_resp_byte(off + i);
+		ASSERT_EQ(sizeof(buf), send(p.srv, buf, sizeof(buf), 0));
+	}
+	if (dl->writer)
+		pid = tt_writer_start(p.cli, w, 2);
+	close(p.srv);
+
+	dl->got = 0;
+	while ((r = tt_recv(p.cli, buf, sizeof(buf), 5000)) > 0) {
+		for (i = 0; i < r; i++)
+			if (buf[i] != tt_resp_byte(dl->got + i))
+				TT_FAIL("byte %ld of the response is wrong",
+					dl->got + i);
+		dl->got += r;
+	}
+	TT_LOG("client read %ld of %d bytes, then %ld", dl->got, tt_resp, r);
+	if (pid) {
+		shutdown(p.cli, SHUT_RDWR);
+		tt_writer_wait(pid);
+	}
+	close(p.cli);
+	close(p.lsn);
+	return r;
+}
+
+/*
+ * DRAIN with nothing unread at close: the connection is stock.  A slow
+ * download that outlasts both drain limits gets every byte and a FIN,
+ * and nobody sends an RST.
+ */
+static void drain_nothing_unread(const struct tt_variant *v)
+{
+	struct tt_dl dl = { .policy = TCPTERM_POLICY_DRAIN, .nreq = 1,
+			    .limit_ms = tt_scaled(300), .rate = "4mbit" };
+	struct tt_topo t;
+	long r;
+
+	tt_topo_up(&t, 0);
+	r = tt_download(v, &t, &dl);
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(tt_resp, dl.got);
+	ASSERT_EQ(0, tt_stat(t.srv_ns, "Drains"));
+	ASSERT_EQ(0, tt_stat(t.srv_ns, "DrainsForced"));
+	ASSERT_EQ(dl.srv_rsts, tt_snmp(t.srv_ns, "Tcp", "OutRsts"));
+	ASSERT_EQ(dl.cli_rsts, tt_snmp(t.cli_ns, "Tcp", "OutRsts"));
+}
+
+/*
+ * DRAIN, nothing unread, a peer that acknowledges our FIN and stays quiet
+ * past both limits: stock stays silent in FIN_WAIT2, and so do we; the
+ * peer's close much later ends the connection with FINs.
+ */
+static void drain_quiet_fin_wait2(const struct tt_variant *v)
+{
+	int limit = tt_scaled(300);
+	long long srv_rsts, cli_rsts;
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+	struct tt_topo t;
+	struct tt_pair p;
+	char c;
+
+	tt_drain_pair(v, &t, &p, TCPTERM_POLICY_DRAIN);
+	tt_set_int(p.srv, TCPTERM_DRAIN_TIME_MS, limit);
+	tt_set_int(p.srv, TCPTERM_DRAIN_IDLE_MS, limit);
+	srv_rsts = tt_snmp(t.srv_ns, "Tcp", "OutRsts");
+	cli_rsts = tt_snmp(t.cli_ns, "Tcp", "OutRsts");
+	close(p.srv);
+	ASSERT_EQ(0, tt_recv(p.cli, &c, 1, 2000));
+	tt_msleep(3 * limit);
+	ASSERT_EQ(0, getsockopt(p.cli, IPPROTO_TCP, TCP_INFO, &ti, &len));
+	ASSERT_EQ(TCP_CLOSE_WAIT, ti.tcpi_state);
+	ASSERT_EQ(0, tt_so_error(p.cli));
+	close(p.cli);
+	tt_msleep(tt_scaled(200));
+	ASSERT_EQ(srv_rsts, tt_snmp(t.srv_ns, "Tcp", "OutRsts"));
+	ASSERT_EQ(cli_rsts, tt_snmp(t.cli_ns, "Tcp", "OutRsts"));
+	ASSERT_EQ(0, tt_stat(t.srv_ns, "DrainsForced"));
+	ASSERT_EQ(0, tt_stat_wait(t.srv_ns, "TrackedSockets", 0, 2000));
+}
+
+/*
+ * DRAIN, a request unread and a peer that sends for ever while it still
+ * downloads a response that outlasts the drain limit: the reset waits
+ * until the peer has everything we sent, then comes (forced).
+ */
+static void drain_busy_peer_acking(const struct tt_variant *v)
+{
+	struct tt_dl dl = { .policy = TCPTERM_POLICY_DRAIN, .nreq = 2,
+			    .limit_ms = tt_scaled(300), .rate = "4mbit",
+			    .writer = true };
+	struct tt_topo t;
+	long r;
+
+	tt_topo_up(&t, 0);
+	r = tt_download(v, &t, &dl);
+	ASSERT_TRUE(r == 0 || r == -ECONNRESET);
+	ASSERT_EQ(tt_resp, dl.got);
+	ASSERT_EQ(1, tt_stat(t.srv_ns, "Drains"));
+	ASSERT_EQ(1, tt_stat_wait(t.srv_ns, "DrainsForced", 1, 5000));
+}
+
+/*
+ * GRACE_MS shorter than a slow download: the reader keeps acknowledging,
+ * so it is never cut; it gets every byte and the FIN.
+ */
+static void grace_slow_reader(const struct tt_variant *v)
+{
+	struct tt_dl dl = { .policy = -1, .nreq = 1, .rate = "4mbit",
+			    .grace_ms = tt_scaled(300) };
+	struct tt_topo t;
+	long r;
+
+	tt_topo_up(&t, 0);
+	r = tt_download(v, &t, &dl);
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(tt_resp, dl.got);
+}
+
+/*
+ * GRACE_MS and a reader that stops reading (zero window): reset once it
+ * made no progress for GRACE_MS (progress is sampled every GRACE_MS/4).
+ */
+static void grace_stalled_reader(const struct tt_variant *v)
+{
+	int grace = tt_scaled(500), rcvbuf = 16384, evfd;
+	static char buf[65536];
+	struct tt_topo t;
+	struct tt_pair p;
+	long long t0;
+	int i;
+
+	tt_drain_pair(v, &t, &p, -1);
+	ASSERT_EQ(0, setsockopt(p.cli, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				sizeof(rcvbuf)));
+	tt_set_int(p.srv, TCPTERM_GRACE_MS, grace);
+	evfd = tt_events_open(t.srv_ns);
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(sizeof(buf), send(p.srv, buf, sizeof(buf), 0));
+	t0 = tt_now_ms();
+	close(p.srv);
+	ASSERT_EQ(TCP_CLOSE, tt_wait_closed(p.cli, 10000));
+	TT_LOG("stalled reader reset %lld ms after close", tt_now_ms() - t0);
+	ASSERT_GE(grace, tt_now_ms() - t0);
+	ASSERT_TRUE(tt_now_ms() - t0 <= 2 * grace);
+	ASSERT_EQ(1, tt_stat(t.srv_ns, "GraceForced"));
+	tt_expect_forced(evfd, TCPTERM_RST_GRACE);
+}
+
+static int tt_linger2(int fd)
+{
+	socklen_t len = sizeof(int);
+	int val = -1;
+
+	ASSERT_EQ(0, getsockopt(fd, IPPROTO_TCP, TCP_LINGER2, &val, &len));
+	return val;
+}
+
+/*
+ * The application's TCP_LINGER2 is its own: a pending deadline neither
+ * changes it nor, once over, overwrites a value set meanwhile.
+ */
+static void linger2_kept(const struct tt_variant *v)
+{
+	int seven = 7, nine = 9;
+	struct tt_topo t;
+	struct tt_pair p;
+	char c;
+
+	tt_drain_pair(v, &t, &p, TCPTERM_POLICY_DRAIN);
+	tt_set_int(p.srv, TCPTERM_GRACE_MS, tt_scaled(400));
+	ASSERT_EQ(0, setsockopt(p.srv, IPPROTO_TCP, TCP_LINGER2, &seven,
+				sizeof(seven)));
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+	ASSERT_EQ(1, tt_stat_wait(t.srv_ns, "Deadlines", 1, 2000));
+	ASSERT_EQ(7, tt_linger2(p.srv));
+	ASSERT_EQ(0, setsockopt(p.srv, IPPROTO_TCP, TCP_LINGER2, &nine,
+				sizeof(nine)));
+	ASSERT_EQ(-ETIMEDOUT, tt_recv(p.srv, &c, 1, 5000));
+	ASSERT_EQ(0, tt_stat_wait(t.srv_ns, "Deadlines", 0, 2000));
+	ASSERT_EQ(9, tt_linger2(p.srv));
 }
 
 enum { tt_many = 32 };
@@ -549,6 +788,12 @@ static const struct tt_test tests[] = {
 	{ "grace_clean",	grace_clean,		TT_V4V6 },
 	{ "drain_many",		drain_many,		TT_V4V6 },
 	{ "drain_options",	drain_options,		TT_V4V6 },
+	{ "drain_nothing_unread", drain_nothing_unread,	TT_ALL },
+	{ "drain_quiet_fin_wait2", drain_quiet_fin_wait2, TT_V4V6 },
+	{ "drain_busy_peer_acking", drain_busy_peer_acking, TT_V4V6 },
+	{ "grace_slow_reader",	grace_slow_reader,	TT_V4V6 },
+	{ "grace_stalled_reader", grace_stalled_reader,	TT_V4V6 },
+	{ "linger2_kept",	linger2_kept,		TT_V4V6 },
 	{ "unload_draining",	unload_draining,	TT_V4V6 },
 };
 
