@@ -36,4 +36,17 @@ static inline struct pt_regs *tcpterm_ftrace_regs(struct ftrace_regs *fregs)
 	((prot)->recvmsg(sk, msg, len, flags))
 #endif
 
+/*
+ * sockmap takes a socket only through psock_update_sk_prot, which exists
+ * with CONFIG_BPF_SYSCALL: without it there is nothing to refuse.
+ */
+#include <net/sock.h>
+
+static inline void tcpterm_proto_refuse_sockmap(struct proto *prot)
+{
+#ifdef CONFIG_BPF_SYSCALL
+	prot->psock_update_sk_prot = NULL;
+#endif
+}
+
 #endif /* _TCPTERM_COMPAT_H */

@@ -382,7 +382,7 @@ static void tcpterm_prot_build(int family, struct proto *base)
 	prot->close = tcpterm_prot_close;
 	prot->shutdown = tcpterm_prot_shutdown;
 	prot->destroy = tcpterm_prot_destroy;
-	prot->psock_update_sk_prot = NULL;
+	tcpterm_proto_refuse_sockmap(prot);
 	prot[1] = prot[0];
 	prot[1].recvmsg = tcpterm_prot_recvmsg;
 }
