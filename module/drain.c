@@ -23,7 +23,8 @@
  *     |
  *     +-- peer's FIN --------------------------> TIME_WAIT (clean end)
  *     +-- drain limit (TCPTERM_DRAIN_TIME_MS since close(), or
- *     |   TCPTERM_DRAIN_IDLE_MS without new input), input was discarded:
+ *     |   TCPTERM_DRAIN_IDLE_MS without new input or new ACKs of our
+ *     |   data and FIN), input was discarded:
  *     |     everything we sent acknowledged ---> RST, forced
  *     |     the peer still acknowledging -------> wait
  *     |     the peer stalled -------------------> stock close
@@ -201,6 +202,7 @@ static enum tcpterm_dl_act tcpterm_drain_eval(struct sock *sk,
 	unsigned long idle = tcpterm_ms(READ_ONCE(ts->p.drain_idle_ms));
 	unsigned long end = ts->close_at +
 			    tcpterm_ms(READ_ONCE(ts->p.drain_time_ms));
+	unsigned long quiet;
 
 	if (!ts->held || READ_ONCE(ts->p.policy) != TCPTERM_POLICY_DRAIN)
 		return TCPTERM_DL_WAIT;
@@ -208,9 +210,12 @@ static enum tcpterm_dl_act tcpterm_drain_eval(struct sock *sk,
 		return tcpterm_due(end, now, next, any) ?
 		       TCPTERM_DL_HANDBACK : TCPTERM_DL_WAIT;
 
+	/* Idle: neither input nor progress on what we sent. */
+	quiet = time_after(ts->progress_at, ts->last_rx) ? ts->progress_at :
+							   ts->last_rx;
 	if (tcpterm_due(end, now, next, any))
 		*why = TCPTERM_RST_DRAIN_TIME;
-	else if (tcpterm_due(ts->last_rx + idle, now, next, any))
+	else if (tcpterm_due(quiet + idle, now, next, any))
 		*why = TCPTERM_RST_DRAIN_IDLE;
 	else
 		return TCPTERM_DL_WAIT;

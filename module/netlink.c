@@ -175,7 +175,7 @@ static int tcpterm_nl_put_stats(struct sk_buff *skb, const struct net *net)
 	if (!nest)
 		return -EMSGSIZE;
 	for (i = 1; i < __TCPTERM_STAT_MAX; i++) {
-		if (nla_put_u64_64bit(skb, i, sum[i], TCPTERM_A_PAD)) {
+		if (nla_put_u64_64bit(skb, i, sum[i], TCPTERM_STAT_PAD)) {
 			nla_nest_cancel(skb, nest);
 			return -EMSGSIZE;
 		}

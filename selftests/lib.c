@@ -211,6 +211,22 @@ int tt_listen(const struct tt_topo *t, const struct tt_variant *v, int policy)
 	return fd;
 }
 
+socklen_t tt_server_addr(const struct tt_variant *v, int lsn,
+			 struct sockaddr_storage *ss)
+{
+	return tt_sockaddr(v, v->srv_addr, tt_port(lsn), ss);
+}
+
+void tt_sysctl(int ns, const char *path, const char *val)
+{
+	FILE *f;
+
+	tt_enter(ns);
+	f = fopen(path, "w");
+	if (!f || fputs(val, f) < 0 || fclose(f))
+		TT_FAIL("write %s", path);
+}
+
 int tt_connect(const struct tt_topo *t, const struct tt_variant *v, int lsn)
 {
 	struct sockaddr_storage ss;
@@ -536,11 +552,62 @@ int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms)
 	return -1;
 }
 
+/*
+ * Decode a GET_STATS reply strictly: at top level only TCPTERM_A_STATS
+ * (once) and padding; in the nest only padding (TCPTERM_STAT_PAD, empty)
+ * and every counter 1..TCPTERM_STAT_MAX exactly once, 8 bytes each.
+ * Anything else fails the test.  Returns the nest, counters in @val.
+ */
+static struct nlattr *tt_stats_decode(void *buf, int len, long long *val)
+{
+	bool seen[TCPTERM_STAT_MAX + 1] = { false };
+	struct nlattr *a, *nest = NULL;
+	int rem, i;
+
+	for (a = buf; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	     a->nla_len <= len;
+	     len -= NLA_ALIGN(a->nla_len),
+	     a = (void *)((char *)a + NLA_ALIGN(a->nla_len))) {
+		if ((a->nla_type & NLA_TYPE_MASK) == TCPTERM_A_PAD)
+			continue;
+		if ((a->nla_type & NLA_TYPE_MASK) != TCPTERM_A_STATS || nest)
+			TT_FAIL("GET_STATS: unexpected attribute %d", a->nla_type);
+		nest = a;
+	}
+	if (len > 0)
+		TT_FAIL("GET_STATS: %d bytes after the last attribute", len);
+	if (!nest)
+		return NULL;
+	rem = nest->nla_len - NLA_HDRLEN;
+	for (a = tt_nla_data(nest); rem >= NLA_HDRLEN &&
+	     a->nla_len >= NLA_HDRLEN && a->nla_len <= rem;
+	     rem -= NLA_ALIGN(a->nla_len),
+	     a = (void *)((char *)a + NLA_ALIGN(a->nla_len))) {
+		int type = a->nla_type & NLA_TYPE_MASK;
+
+		if (type == TCPTERM_STAT_PAD && a->nla_len == NLA_HDRLEN)
+			continue;
+		if (type < 1 || type > TCPTERM_STAT_MAX || seen[type] ||
+		    a->nla_len != NLA_HDRLEN + sizeof(uint64_t))
+			TT_FAIL("GET_STATS: bad counter attribute %d (len %d)",
+				type, a->nla_len);
+		seen[type] = true;
+		memcpy(&val[type], tt_nla_data(a), sizeof(uint64_t));
+	}
+	if (rem > 0)
+		TT_FAIL("GET_STATS: %d bytes after the last counter", rem);
+	for (i = 1; i <= TCPTERM_STAT_MAX; i++)
+		if (!seen[i])
+			TT_FAIL("GET_STATS reply without counter %d", i);
+	return nest;
+}
+
 long long tt_genl_stat(int ns, int stat)
 {
-	int fd = tt_genl_socket(ns), family, len, rem;
+	int fd = tt_genl_socket(ns), family, len;
+	long long val[TCPTERM_STAT_MAX + 1];
 	struct tt_nlmsg req = { 0 }, resp;
-	struct nlattr *nest, *a;
+	struct nlattr *nest;
 
 	tt_genl_resolve(fd, &family);
 	req.nlh.nlmsg_type = family;
@@ -555,14 +622,10 @@ long long tt_genl_stat(int ns, int stat)
 	if (len < 0 || resp.nlh.nlmsg_type == NLMSG_ERROR)
 		TT_FAIL("GET_STATS failed");
 	len = resp.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
-	nest = tt_nla_find(resp.buf, len, TCPTERM_A_STATS);
+	nest = tt_stats_decode(resp.buf, len, val);
 	if (!nest)
 		TT_FAIL("GET_STATS reply without TCPTERM_A_STATS");
-	rem = nest->nla_len - NLA_HDRLEN;
-	a = tt_nla_find(tt_nla_data(nest), rem, stat);
-	if (!a || a->nla_len != NLA_HDRLEN + sizeof(uint64_t))
-		TT_FAIL("GET_STATS reply without counter %d", stat);
-	return (long long)*(uint64_t *)tt_nla_data(a);
+	return val[stat];
 }
 
 uint32_t tt_netns_ino(int ns)

@@ -15,6 +15,7 @@
 #define TCPTERM_LIB_H
 
 #include <stdint.h>
+#include <sys/socket.h>
 #include "ktap.h"
 #include "../uapi/linux/tcpterm.h"
 
@@ -44,6 +45,11 @@ int tt_listen(const struct tt_topo *t, const struct tt_variant *v,
 	      int policy);
 int tt_connect(const struct tt_topo *t, const struct tt_variant *v, int lsn);
 int tt_accept(const struct tt_topo *t, int lsn);
+/* The address a client of listener @lsn connects to. */
+socklen_t tt_server_addr(const struct tt_variant *v, int lsn,
+			 struct sockaddr_storage *ss);
+/* Write @val to the sysctl file @path inside namespace @ns. */
+void tt_sysctl(int ns, const char *path, const char *val);
 void tt_pair_open(const struct tt_topo *t, const struct tt_variant *v,
 		  struct tt_pair *p);
 

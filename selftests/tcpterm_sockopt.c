@@ -146,12 +146,62 @@ static void hd_shutrd_unread(const struct tt_variant *v)
 	ASSERT_TRUE(info.tti_flags & TCPTERM_F_RST_SENT);
 	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, info.tti_rst_reason);
 	ASSERT_EQ(tt_unread, info.tti_bytes_discarded);
+	/* Our own abort is not the peer's reset. */
+	ASSERT_EQ(TCPTERM_PEER_OPEN, info.tti_peer_end);
 	ASSERT_TRUE(info.tti_rst_time_ns != 0);
 	tt_delta(&t, &c0, &d);
 	ASSERT_EQ(1, d.srv_rsts);
 	ASSERT_EQ(1, d.policy_rsts);
 	ASSERT_EQ(tt_unread, d.discarded);
 	ASSERT_EQ(0, d.cli_rsts);
+}
+
+/*
+ * A child accepted through TCP Fast Open, its request in the SYN, from a
+ * HALF_DUPLEX listener: SHUT_RD with that request unread resets it.
+ */
+static void hd_tfo_unread(const struct tt_variant *v)
+{
+	static const char req[100];
+	struct sockaddr_storage ss;
+	struct tcpterm_info info;
+	int lsn, cli, srv, qlen = 5;
+	struct tt_counts c0, d;
+	struct tt_topo t;
+	socklen_t len;
+	char buf[64];
+
+	tt_topo_up(&t, 0);
+	/* Data in the SYN without a cookie: client 0x1|0x4, server 0x2|0x200. */
+	tt_sysctl(t.cli_ns, "/proc/sys/net/ipv4/tcp_fastopen", "5");
+	tt_sysctl(t.srv_ns, "/proc/sys/net/ipv4/tcp_fastopen", "514");
+	lsn = tt_listen(&t, v, TCPTERM_POLICY_HALF_DUPLEX);
+	ASSERT_EQ(0, setsockopt(lsn, IPPROTO_TCP, TCP_FASTOPEN, &qlen,
+				sizeof(qlen)));
+	len = tt_server_addr(v, lsn, &ss);
+	tt_enter(t.cli_ns);
+	cli = socket(v->family, SOCK_STREAM, 0);
+	ASSERT_EQ(sizeof(req), sendto(cli, req, sizeof(req), MSG_FASTOPEN,
+				      (struct sockaddr *)&ss, len));
+	srv = tt_accept(&t, lsn);
+	ASSERT_TRUE(tt_stat(t.srv_ns, "TrackedSockets") >= 2);
+	tt_wait_inq(srv, sizeof(req));
+	ASSERT_TRUE(tt_snmp(t.srv_ns, "TcpExt", "TCPFastOpenPassive") >= 1);
+	tt_counts(&t, &c0);
+
+	ASSERT_EQ(0, shutdown(srv, SHUT_RD));
+	ASSERT_EQ(-ECONNRESET, tt_recv(cli, buf, sizeof(buf), 2000));
+	ASSERT_EQ(-ECONNABORTED, tt_recv(srv, buf, sizeof(buf), 0));
+	tt_get_info(srv, &info);
+	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, info.tti_rst_reason);
+	ASSERT_EQ(sizeof(req), info.tti_bytes_discarded);
+	ASSERT_EQ(TCPTERM_PEER_OPEN, info.tti_peer_end);
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(1, d.srv_rsts);
+	ASSERT_EQ(1, d.policy_rsts);
+	close(cli);
+	close(srv);
+	close(lsn);
 }
 
 /* SHUT_RD, then the peer sends: that data is answered with RST. */
@@ -504,6 +554,7 @@ static const struct tt_test tests[] = {
 	{ "hd_close_unread",		hd_close_unread,		TT_ALL },
 	{ "hd_shutrd_unread",		hd_shutrd_unread,		TT_ALL },
 	{ "hd_shutrd_late",		hd_shutrd_late,			TT_ALL },
+	{ "hd_tfo_unread",		hd_tfo_unread,			TT_V4V6 },
 	{ "hd_shutrdwr_late",		hd_shutrdwr_late,		TT_V4V6 },
 	{ "hd_close_late",		hd_close_late,			TT_V4V6 },
 	{ "hd_clean",			hd_clean,			TT_ALL },

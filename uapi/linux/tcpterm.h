@@ -151,7 +151,7 @@ enum tcpterm_attr {
 	TCPTERM_A_NETNS_INO,		/* u32: inode of /proc/PID/ns/net */
 	TCPTERM_A_REASON,		/* u8: enum tcpterm_rst_reason */
 	TCPTERM_A_STATS,		/* nest of u64, index = enum tcpterm_stat */
-	TCPTERM_A_PAD,
+	TCPTERM_A_PAD,			/* alignment of top-level u64s */
 	__TCPTERM_A_MAX,
 };
 
@@ -175,5 +175,11 @@ enum tcpterm_stat {
 };
 
 #define TCPTERM_STAT_MAX (__TCPTERM_STAT_MAX - 1)
+
+/*
+ * Alignment padding inside TCPTERM_A_STATS (on machines that need it):
+ * type 0, never a counter, so that every other type in the nest is one.
+ */
+#define TCPTERM_STAT_PAD TCPTERM_STAT_UNSPEC
 
 #endif /* _UAPI_LINUX_TCPTERM_H */
