@@ -11,6 +11,7 @@ pkgs=(
 	qemu-system-x86 busybox-static iproute2 cpio kmod
 	sparse xz-utils zstd perl debootstrap
 	linux-source-6.1 libssl-dev
+	dkms dh-dkms debhelper lintian
 )
 
 missing=()
