@@ -83,4 +83,4 @@ module_exit(tcpterm_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("Per-socket TCP termination policies");
 MODULE_AUTHOR("The tcpterm developers");
-MODULE_VERSION("0.1");
+MODULE_VERSION(TCPTERM_VERSION);
