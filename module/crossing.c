@@ -119,8 +119,8 @@ void tcpterm_crossing_data(struct sock *sk, struct tcpterm_sock *ts)
 	bool late;
 
 	late = (1 << sk->sk_state) & (TCPF_FIN_WAIT1 | TCPF_CLOSING) &&
-	       tcpterm_fin_sent(sk) && after(end, ts->rcv_seen);
-	ts->rcv_seen = end;
+	       tcpterm_fin_sent(sk) && after(end, ts->ext->rcv_seen);
+	ts->ext->rcv_seen = end;
 	if (!late)
 		return;
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_LATE_DATA, 1);

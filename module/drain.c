@@ -159,9 +159,9 @@ static void tcpterm_sample(struct sock *sk, struct tcpterm_sock *ts,
 {
 	u32 una = READ_ONCE(tcp_sk(sk)->snd_una);
 
-	if (una != ts->una_seen) {
-		ts->una_seen = una;
-		ts->progress_at = now;
+	if (una != ts->ext->una_seen) {
+		ts->ext->una_seen = una;
+		ts->ext->progress_at = now;
 	}
 }
 
@@ -180,9 +180,9 @@ static enum tcpterm_dl_act tcpterm_grace_eval(struct sock *sk,
 	u32 grace_ms = READ_ONCE(ts->p.grace_ms);
 	unsigned long at, sample;
 
-	if (!ts->fin_queued || !grace_ms)
+	if (!ts->ext->fin_queued || !grace_ms)
 		return TCPTERM_DL_WAIT;
-	at = ts->progress_at + tcpterm_ms(grace_ms);
+	at = ts->ext->progress_at + tcpterm_ms(grace_ms);
 	if (tcpterm_due(at, now, next, any))
 		return TCPTERM_DL_FORCE;
 	if (!tcpterm_all_acked(sk)) {
@@ -200,19 +200,19 @@ static enum tcpterm_dl_act tcpterm_drain_eval(struct sock *sk,
 					      enum tcpterm_rst_reason *why)
 {
 	unsigned long idle = tcpterm_ms(READ_ONCE(ts->p.drain_idle_ms));
-	unsigned long end = ts->close_at +
+	unsigned long end = ts->ext->close_at +
 			    tcpterm_ms(READ_ONCE(ts->p.drain_time_ms));
 	unsigned long quiet;
 
-	if (!ts->held || READ_ONCE(ts->p.policy) != TCPTERM_POLICY_DRAIN)
+	if (!ts->ext->held || READ_ONCE(ts->p.policy) != TCPTERM_POLICY_DRAIN)
 		return TCPTERM_DL_WAIT;
-	if (!ts->draining)
+	if (!ts->ext->draining)
 		return tcpterm_due(end, now, next, any) ?
 		       TCPTERM_DL_HANDBACK : TCPTERM_DL_WAIT;
 
 	/* Idle: neither input nor progress on what we sent. */
-	quiet = time_after(ts->progress_at, ts->last_rx) ? ts->progress_at :
-							   ts->last_rx;
+	quiet = time_after(ts->ext->progress_at, ts->ext->last_rx) ? ts->ext->progress_at :
+							   ts->ext->last_rx;
 	if (tcpterm_due(end, now, next, any))
 		*why = TCPTERM_RST_DRAIN_TIME;
 	else if (tcpterm_due(quiet + idle, now, next, any))
@@ -223,7 +223,7 @@ static enum tcpterm_dl_act tcpterm_drain_eval(struct sock *sk,
 	/* A limit ran out: reset only what the peer has all of. */
 	if (tcpterm_all_acked(sk))
 		return TCPTERM_DL_FORCE;
-	if (tcpterm_due(ts->progress_at + idle, now, next, any))
+	if (tcpterm_due(ts->ext->progress_at + idle, now, next, any))
 		return TCPTERM_DL_HANDBACK;
 	return TCPTERM_DL_WAIT;
 }
@@ -275,12 +275,12 @@ static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 		spin_unlock_bh(&tcpterm_dl_lock);
 		return;
 	}
-	first = list_empty(&ts->dl_node);
+	first = list_empty(&ts->ext->dl_node);
 	if (first) {
 		sock_hold(sk);
-		list_add(&ts->dl_node, &tcpterm_dl_list);
+		list_add(&ts->ext->dl_node, &tcpterm_dl_list);
 	}
-	mod_delayed_work(tcpterm_dl_wq, &ts->dl_work, tcpterm_delay(next, now));
+	mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work, tcpterm_delay(next, now));
 	spin_unlock_bh(&tcpterm_dl_lock);
 
 	if (first)
@@ -314,19 +314,19 @@ static void tcpterm_deadline_settle(struct tcpterm_sock *ts, bool done,
 	bool put = false;
 
 	spin_lock_bh(&tcpterm_dl_lock);
-	if (list_empty(&ts->dl_node)) {
+	if (list_empty(&ts->ext->dl_node)) {
 		/* Unload took the entry and waits for this run. */
 		spin_unlock_bh(&tcpterm_dl_lock);
 		return;
 	}
-	if (done || ts->dl_dead) {
-		list_del_init(&ts->dl_node);
-		cancel_delayed_work(&ts->dl_work);
+	if (done || ts->ext->dl_dead) {
+		list_del_init(&ts->ext->dl_node);
+		cancel_delayed_work(&ts->ext->dl_work);
 		put = true;
-		if (ts->dl_dead)
+		if (ts->ext->dl_dead)
 			orphan = ts;
 	} else {
-		mod_delayed_work(tcpterm_dl_wq, &ts->dl_work,
+		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work,
 				 tcpterm_delay(next, jiffies));
 	}
 	spin_unlock_bh(&tcpterm_dl_lock);
@@ -344,15 +344,16 @@ static void tcpterm_release_held(struct sock *sk, struct tcpterm_sock *ts)
 {
 	lock_sock(sk);
 	tcpterm_unwatch(sk, ts);
-	ts->held = false;
+	ts->ext->held = false;
 	release_sock(sk);
 	tcp_close(sk, 0);
 }
 
 void tcpterm_deadline_workfn(struct work_struct *work)
 {
-	struct tcpterm_sock *ts = container_of(to_delayed_work(work),
-					       struct tcpterm_sock, dl_work);
+	struct tcpterm_ext *ext = container_of(to_delayed_work(work),
+					       struct tcpterm_ext, dl_work);
+	struct tcpterm_sock *ts = ext->ts;
 	enum tcpterm_dl_act act = TCPTERM_DL_WAIT;
 	enum tcpterm_rst_reason why = TCPTERM_RST_NONE;
 	struct sock *sk = ts->sk;
@@ -360,8 +361,8 @@ void tcpterm_deadline_workfn(struct work_struct *work)
 	unsigned long next = 0;
 
 	lock_sock(sk);
-	held = ts->held && !READ_ONCE(ts->dl_dead);
-	done = READ_ONCE(ts->dl_dead) ||
+	held = ts->ext->held && !READ_ONCE(ts->ext->dl_dead);
+	done = READ_ONCE(ts->ext->dl_dead) ||
 	       !((1 << sk->sk_state) & tcpterm_live_states);
 	if (!done) {
 		act = tcpterm_deadline_eval(sk, ts, jiffies, &next, &any, &why);
@@ -386,13 +387,15 @@ bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
 {
 	bool armed, taken;
 
+	if (!ts->ext)
+		return false;
 	spin_lock_bh(&tcpterm_dl_lock);
-	armed = !list_empty(&ts->dl_node);
-	taken = armed || ts->dl_unload;
+	armed = !list_empty(&ts->ext->dl_node);
+	taken = armed || ts->ext->dl_unload;
 	if (taken)
-		WRITE_ONCE(ts->dl_dead, true);
+		WRITE_ONCE(ts->ext->dl_dead, true);
 	if (armed)
-		mod_delayed_work(tcpterm_dl_wq, &ts->dl_work, 0);
+		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work, 0);
 	spin_unlock_bh(&tcpterm_dl_lock);
 	return taken;
 }
@@ -400,8 +403,8 @@ bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
 /* Input is being discarded after close(): the drain has begun. */
 static void tcpterm_drain_begin(struct sock *sk, struct tcpterm_sock *ts)
 {
-	ts->draining = true;
-	ts->last_rx = jiffies;
+	ts->ext->draining = true;
+	ts->ext->last_rx = jiffies;
 	spin_lock_bh(&ts->lock);
 	ts->flags |= TCPTERM_F_DRAINING;
 	spin_unlock_bh(&ts->lock);
@@ -434,12 +437,13 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 		return false;
 
 	lock_sock(sk);
-	if (!tcpterm_hold_wanted(sk, ts)) {
+	if (!tcpterm_hold_wanted(sk, ts) ||
+	    !tcpterm_sock_ext(ts, GFP_KERNEL)) {
 		release_sock(sk);
 		return false;
 	}
-	ts->held = true;
-	ts->close_at = jiffies;
+	ts->ext->held = true;
+	ts->ext->close_at = jiffies;
 	if (!drain)
 		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
 	else if (tcpterm_discard_unread(sk, ts))
@@ -469,13 +473,13 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
  */
 bool tcpterm_drain_data(struct sock *sk, struct tcpterm_sock *ts)
 {
-	if (!ts->held)
+	if (!ts->ext->held)
 		return false;
 	if (READ_ONCE(ts->p.policy) != TCPTERM_POLICY_DRAIN ||
 	    !tcpterm_discard_unread(sk, ts))
 		return true;
-	ts->last_rx = jiffies;
-	if (!ts->draining) {
+	ts->ext->last_rx = jiffies;
+	if (!ts->ext->draining) {
 		tcpterm_drain_begin(sk, ts);
 		tcpterm_deadline_arm(sk, ts);
 	}
@@ -489,20 +493,38 @@ bool tcpterm_drain_data(struct sock *sk, struct tcpterm_sock *ts)
  */
 bool tcpterm_drain_state_change(struct sock *sk, struct tcpterm_sock *ts)
 {
-	if (!ts->held)
+	if (!ts->ext->held)
 		return false;
 	spin_lock_bh(&tcpterm_dl_lock);
-	if (!list_empty(&ts->dl_node))
-		mod_delayed_work(tcpterm_dl_wq, &ts->dl_work, 0);
+	if (!list_empty(&ts->ext->dl_node))
+		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work, 0);
 	spin_unlock_bh(&tcpterm_dl_lock);
 	return true;
 }
 
-/* inet_sock_set_state of a socket with tcpterm's ops; socket locked. */
+/*
+ * Our FIN is queued: from now on input is late data (crossing.c), and a
+ * grace deadline counts.  Socket locked.
+ */
+static void tcpterm_fin_queued(struct sock *sk, struct tcpterm_sock *ts,
+			       struct tcpterm_ext *ext)
+{
+	ext->fin_queued = true;
+	ext->fin_at = jiffies;
+	ext->progress_at = ext->fin_at;
+	ext->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
+}
+
+/*
+ * inet_sock_set_state of a socket with tcpterm's ops; socket locked,
+ * preemption off (GFP_ATOMIC; without memory the socket's end goes
+ * unwatched, as stock).
+ */
 void tcpterm_drain_state(const struct sock *csk, int oldstate, int newstate)
 {
 	struct sock *sk = (struct sock *)csk;
 	struct tcpterm_sock *ts;
+	struct tcpterm_ext *ext;
 
 	if (newstate != TCP_FIN_WAIT1 && newstate != TCP_LAST_ACK &&
 	    newstate != TCP_FIN_WAIT2)
@@ -514,23 +536,24 @@ void tcpterm_drain_state(const struct sock *csk, int oldstate, int newstate)
 		goto out;
 	if (newstate == TCP_FIN_WAIT2) {
 		/* Our FIN is acknowledged: progress, and maybe a deadline. */
-		if (ts->fin_queued && READ_ONCE(ts->p.grace_ms)) {
+		ext = ts->ext;
+		if (ext && ext->fin_queued && READ_ONCE(ts->p.grace_ms)) {
 			tcpterm_sample(sk, ts, jiffies);
 			tcpterm_deadline_arm(sk, ts);
 		}
 		goto out;
 	}
-	if (!ts->fin_queued) {
-		ts->fin_queued = true;
-		ts->fin_at = jiffies;
-		ts->progress_at = ts->fin_at;
-		ts->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
+	ext = tcpterm_sock_ext(ts, GFP_ATOMIC);
+	if (!ext)
+		goto out;
+	if (!ext->fin_queued) {
+		tcpterm_fin_queued(sk, ts, ext);
 		if (READ_ONCE(ts->p.grace_ms))
 			tcpterm_deadline_arm(sk, ts);
 	}
 	/* Input after our FIN is late data (crossing.c). */
 	if (newstate == TCP_FIN_WAIT1 && !sock_flag(sk, SOCK_DEAD)) {
-		ts->rcv_seen = READ_ONCE(tcp_sk(sk)->rcv_nxt);
+		ext->rcv_seen = READ_ONCE(tcp_sk(sk)->rcv_nxt);
 		tcpterm_watch(sk, ts);
 	}
 out:
@@ -545,15 +568,15 @@ void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts)
 {
 	const int fin_states = TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
 			       TCPF_CLOSING | TCPF_LAST_ACK;
+	struct tcpterm_ext *ext;
 
 	if (!((1 << sk->sk_state) & fin_states) || !READ_ONCE(ts->p.grace_ms))
 		return;
-	if (!ts->fin_queued) {
-		ts->fin_queued = true;
-		ts->fin_at = jiffies;
-		ts->progress_at = ts->fin_at;
-		ts->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
-	}
+	ext = tcpterm_sock_ext(ts, GFP_KERNEL);
+	if (!ext)
+		return;
+	if (!ext->fin_queued)
+		tcpterm_fin_queued(sk, ts, ext);
 	tcpterm_deadline_arm(sk, ts);
 }
 
@@ -573,6 +596,7 @@ int tcpterm_drain_init(void)
  */
 void tcpterm_drain_exit(void)
 {
+	struct tcpterm_ext *ext;
 	struct tcpterm_sock *ts;
 	struct sock *sk;
 	bool dead;
@@ -583,24 +607,25 @@ void tcpterm_drain_exit(void)
 
 	for (;;) {
 		spin_lock_bh(&tcpterm_dl_lock);
-		ts = list_first_entry_or_null(&tcpterm_dl_list,
-					      struct tcpterm_sock, dl_node);
+		ext = list_first_entry_or_null(&tcpterm_dl_list,
+					       struct tcpterm_ext, dl_node);
+		ts = ext ? ext->ts : NULL;
 		if (ts) {
-			list_del_init(&ts->dl_node);
-			ts->dl_unload = true;
+			list_del_init(&ts->ext->dl_node);
+			ts->ext->dl_unload = true;
 		}
 		spin_unlock_bh(&tcpterm_dl_lock);
 		if (!ts)
 			break;
 
-		cancel_delayed_work_sync(&ts->dl_work);
+		cancel_delayed_work_sync(&ts->ext->dl_work);
 		sk = ts->sk;
-		if (ts->held)
+		if (ts->ext->held)
 			tcpterm_release_held(sk, ts);
 
 		spin_lock_bh(&tcpterm_dl_lock);
-		dead = ts->dl_dead;
-		ts->dl_unload = false;
+		dead = ts->ext->dl_dead;
+		ts->ext->dl_unload = false;
 		spin_unlock_bh(&tcpterm_dl_lock);
 		tcpterm_deadline_put(sk, dead ? ts : NULL);
 	}

@@ -456,11 +456,11 @@ static void tcpterm_data_ready(struct sock *sk)
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts) {
+	if (ts && ts->ext) {
 		tcpterm_crossing_data(sk, ts);
 		if (!tcpterm_drain_data(sk, ts) &&
 		    !tcpterm_policy_data(sk, ts))
-			orig = ts->saved_data_ready;
+			orig = ts->ext->saved_data_ready;
 	}
 	rcu_read_unlock();
 	if (orig)
@@ -474,20 +474,20 @@ static void tcpterm_state_change(struct sock *sk)
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	if (ts && !tcpterm_drain_state_change(sk, ts))
-		orig = ts->saved_state_change;
+	if (ts && ts->ext && !tcpterm_drain_state_change(sk, ts))
+		orig = ts->ext->saved_state_change;
 	rcu_read_unlock();
 	if (orig)
 		orig(sk);
 }
 
-/* Socket locked (or not yet visible); any context. */
+/* Socket locked (or not yet visible); any context; ts->ext made. */
 void tcpterm_watch(struct sock *sk, struct tcpterm_sock *ts)
 {
 	write_lock_bh(&sk->sk_callback_lock);
 	if (sk->sk_data_ready != tcpterm_data_ready) {
-		ts->saved_data_ready = sk->sk_data_ready;
-		ts->saved_state_change = sk->sk_state_change;
+		ts->ext->saved_data_ready = sk->sk_data_ready;
+		ts->ext->saved_state_change = sk->sk_state_change;
 		WRITE_ONCE(sk->sk_data_ready, tcpterm_data_ready);
 		WRITE_ONCE(sk->sk_state_change, tcpterm_state_change);
 	}
@@ -498,8 +498,8 @@ void tcpterm_unwatch(struct sock *sk, struct tcpterm_sock *ts)
 {
 	write_lock_bh(&sk->sk_callback_lock);
 	if (sk->sk_data_ready == tcpterm_data_ready) {
-		WRITE_ONCE(sk->sk_data_ready, ts->saved_data_ready);
-		WRITE_ONCE(sk->sk_state_change, ts->saved_state_change);
+		WRITE_ONCE(sk->sk_data_ready, ts->ext->saved_data_ready);
+		WRITE_ONCE(sk->sk_state_change, ts->ext->saved_state_change);
 	}
 	write_unlock_bh(&sk->sk_callback_lock);
 }

@@ -33,6 +33,7 @@ struct tcpterm_stats {
 struct tcpterm_net {
 	struct tcpterm_stats __percpu *stats;
 	struct ratelimit_state events_rs;
+	atomic_t nsocks;	/* tracked sockets, for the bound */
 };
 
 static unsigned int tcpterm_net_id __read_mostly;
@@ -53,6 +54,7 @@ static const char * const tcpterm_stat_names[__TCPTERM_STAT_MAX] = {
 	[TCPTERM_STAT_GRACE_FORCED]	= "GraceForced",
 	[TCPTERM_STAT_DEADLINES]	= "Deadlines",
 	[TCPTERM_STAT_EVENTS_DROPPED]	= "EventsDropped",
+	[TCPTERM_STAT_SOCKETS_REFUSED]	= "SocketsRefused",
 };
 
 static struct tcpterm_net *tcpterm_pernet(const struct net *net)
@@ -63,6 +65,24 @@ static struct tcpterm_net *tcpterm_pernet(const struct net *net)
 void tcpterm_stat_add(const struct net *net, enum tcpterm_stat stat, u64 n)
 {
 	this_cpu_add(tcpterm_pernet(net)->stats->val[stat], n);
+}
+
+/* Count one more tracked socket in @net, unless @max are tracked. */
+bool tcpterm_net_charge(const struct net *net, unsigned int max)
+{
+	atomic_t *nsocks = &tcpterm_pernet(net)->nsocks;
+	int n = atomic_read(nsocks);
+
+	do {
+		if (n < 0 || (unsigned int)n >= max)
+			return false;
+	} while (!atomic_try_cmpxchg(nsocks, &n, n + 1));
+	return true;
+}
+
+void tcpterm_net_uncharge(const struct net *net)
+{
+	atomic_dec(&tcpterm_pernet(net)->nsocks);
 }
 
 static void tcpterm_stats_sum(const struct net *net, u64 *sum)

@@ -178,15 +178,15 @@ static void tcpterm_abort_prepare(struct tcpterm_sock *ts)
 {
 	struct tcpterm_abort_work *aw;
 
-	if (READ_ONCE(ts->abort_work))
+	if (!ts->ext || READ_ONCE(ts->ext->abort_work))
 		return;
 	aw = kzalloc(sizeof(*aw), GFP_KERNEL);
 	if (!aw)
 		return;
 	INIT_WORK(&aw->work, tcpterm_abort_workfn);
 	spin_lock_bh(&ts->lock);
-	if (!ts->abort_work && !ts->abort_pending) {
-		ts->abort_work = aw;
+	if (!ts->ext->abort_work && !ts->abort_pending) {
+		ts->ext->abort_work = aw;
 		aw = NULL;
 	}
 	spin_unlock_bh(&ts->lock);
@@ -207,14 +207,15 @@ static bool tcpterm_schedule_abort(struct sock *sk, struct tcpterm_sock *ts,
 		spin_unlock_bh(&ts->lock);
 		return true;
 	}
-	aw = ts->abort_work;
+	aw = ts->ext ? ts->ext->abort_work : NULL;
 	if (!aw) {
 		aw = kzalloc(sizeof(*aw), GFP_ATOMIC);
 		if (aw)
 			INIT_WORK(&aw->work, tcpterm_abort_workfn);
 	}
 	if (aw) {
-		ts->abort_work = NULL;
+		if (ts->ext)
+			ts->ext->abort_work = NULL;
 		ts->abort_pending = true;
 	}
 	spin_unlock_bh(&ts->lock);
@@ -248,8 +249,11 @@ void tcpterm_on_shutdown(struct sock *sk, int how)
 	if (!ts || tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX ||
 	    !tcpterm_abort_resets(sk->sk_state))
 		return;
-	tcpterm_abort_prepare(ts);
-	tcpterm_watch(sk, ts);
+	/* Without memory for the watch, late input goes unanswered. */
+	if (tcpterm_sock_ext(ts, GFP_KERNEL)) {
+		tcpterm_abort_prepare(ts);
+		tcpterm_watch(sk, ts);
+	}
 	if (tcpterm_discard_unread(sk, ts))
 		tcpterm_schedule_abort(sk, ts, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
 }
@@ -417,14 +421,14 @@ static int tcpterm_set_int(struct sock *sk, int optname, int val)
 		return -EOPNOTSUPP;
 	}
 	ts = tcpterm_sock_get(sk, GFP_KERNEL);
-	if (ts) {
+	if (!IS_ERR(ts)) {
 		tcpterm_param_store(&ts->p, optname, val);
 		tcpterm_prot_attach(sk, READ_ONCE(ts->p.crossing_error));
 		if (optname == TCPTERM_GRACE_MS)
 			tcpterm_grace_changed(sk, ts);
 	}
 	release_sock(sk);
-	return ts ? 0 : -ENOMEM;
+	return PTR_ERR_OR_ZERO(ts);
 }
 
 int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,

@@ -18,6 +18,7 @@
  * from any context; entries are freed after a grace period.
  */
 #include <linux/atomic.h>
+#include <linux/module.h>
 #include <linux/rhashtable.h>
 #include <linux/slab.h>
 #include <linux/sock_diag.h>
@@ -35,6 +36,23 @@ const struct tcpterm_params tcpterm_default_params = {
 	.drain_idle_ms	= TCPTERM_DRAIN_IDLE_DEFAULT_MS,
 };
 
+/*
+ * Sockets tracked per network namespace, at most.  A socket over the
+ * bound keeps the stock behaviour: its setsockopt fails with ENOBUFS, a
+ * child is accepted untracked, and SocketsRefused counts it.
+ */
+static unsigned int max_sockets_per_netns = 1 << 20;
+module_param(max_sockets_per_netns, uint, 0644);
+MODULE_PARM_DESC(max_sockets_per_netns,
+		 "sockets with a policy per network namespace (default 1048576)");
+
+/* What a socket that opted in costs until its policy acts. */
+#if !IS_ENABLED(CONFIG_DEBUG_SPINLOCK) && !IS_ENABLED(CONFIG_DEBUG_LOCK_ALLOC)
+static_assert(sizeof(struct tcpterm_sock) <= 128);
+#endif
+
+static struct kmem_cache *tcpterm_sock_cache;
+static struct kmem_cache *tcpterm_ext_cache;
 static struct rhashtable tcpterm_socks;
 static atomic_t tcpterm_nsocks = ATOMIC_INIT(0);
 
@@ -70,20 +88,45 @@ struct tcpterm_sock *tcpterm_sock_lookup(const struct sock *sk)
 
 static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 {
-	struct tcpterm_sock *ts = kzalloc(sizeof(*ts), gfp);
+	struct tcpterm_sock *ts;
 	u32 cookie[2];
 
-	if (!ts)
-		return NULL;
+	if (!tcpterm_net_charge(sock_net(sk), max_sockets_per_netns)) {
+		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_SOCKETS_REFUSED, 1);
+		return ERR_PTR(-ENOBUFS);
+	}
+	ts = kmem_cache_zalloc(tcpterm_sock_cache, gfp);
+	if (!ts) {
+		tcpterm_net_uncharge(sock_net(sk));
+		return ERR_PTR(-ENOMEM);
+	}
 	/* Gives @sk its cookie if it had none (ss and sock_diag do the same). */
 	sock_diag_save_cookie(sk, cookie);
 	ts->cookie = atomic64_read(&sk->sk_cookie);
 	ts->sk = sk;
 	ts->p = tcpterm_default_params;
-	INIT_DELAYED_WORK(&ts->dl_work, tcpterm_deadline_workfn);
-	INIT_LIST_HEAD(&ts->dl_node);
 	spin_lock_init(&ts->lock);
 	return ts;
+}
+
+/*
+ * The part of @ts a policy needs once it acts; made on first use.
+ * Socket locked (owner or bh), or not yet visible.
+ */
+struct tcpterm_ext *tcpterm_sock_ext(struct tcpterm_sock *ts, gfp_t gfp)
+{
+	struct tcpterm_ext *ext = ts->ext;
+
+	if (ext)
+		return ext;
+	ext = kmem_cache_zalloc(tcpterm_ext_cache, gfp);
+	if (!ext)
+		return NULL;
+	ext->ts = ts;
+	INIT_DELAYED_WORK(&ext->dl_work, tcpterm_deadline_workfn);
+	INIT_LIST_HEAD(&ext->dl_node);
+	WRITE_ONCE(ts->ext, ext);
+	return ext;
 }
 
 /*
@@ -100,15 +143,20 @@ static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
 				   tcpterm_sock_params))
 		return false;
 	/* A gauge: per-cpu sums of +1 and -1 wrap back to the count. */
-	if (tcpterm_sock_same(ts, sk))
+	if (tcpterm_sock_same(ts, sk)) {
 		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS,
 				 (u64)-1);
+		tcpterm_net_uncharge(sock_net(sk));
+	}
 	if (!tcpterm_deadline_orphan(ts))
 		tcpterm_sock_free(ts);
 	return true;
 }
 
-/* Find or create the entry of @sk; NULL only when memory is short. */
+/*
+ * Find or create the entry of @sk: ERR_PTR(-ENOBUFS) over the namespace's
+ * bound, ERR_PTR(-ENOMEM) when memory is short.
+ */
 struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
 {
 	struct tcpterm_sock *ts, *old;
@@ -126,13 +174,14 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
 		return ts;
 
 	ts = tcpterm_sock_alloc(sk, gfp);
-	if (!ts)
-		return NULL;
+	if (IS_ERR(ts))
+		return ts;
 	old = rhashtable_lookup_get_insert_fast(&tcpterm_socks, &ts->node,
 						tcpterm_sock_params);
 	if (old) {
-		kfree(ts);
-		return IS_ERR(old) ? NULL : old;
+		tcpterm_net_uncharge(sock_net(sk));
+		kmem_cache_free(tcpterm_sock_cache, ts);
+		return IS_ERR(old) ? ERR_PTR(-ENOMEM) : old;
 	}
 	atomic_inc(&tcpterm_nsocks);
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_TRACKED_SOCKETS, 1);
@@ -164,21 +213,32 @@ void tcpterm_sock_inherit(struct sock *listener, struct sock *child)
 		return;
 
 	ts = tcpterm_sock_get(child, GFP_ATOMIC);
-	if (!ts) {
+	if (IS_ERR(ts)) {
 		/* It must not keep the ops without an entry. */
 		tcpterm_prot_detach(child);
-		net_warn_ratelimited("no memory, child socket keeps the default policy\n");
+		if (PTR_ERR(ts) == -ENOMEM)
+			net_warn_ratelimited("no memory, child socket keeps the default policy\n");
 		return;
 	}
 	tcpterm_params_copy(&ts->p, &params);
 	tcpterm_prot_attach(child, params.crossing_error);
 }
 
+static void tcpterm_sock_free_rcu(struct rcu_head *head)
+{
+	struct tcpterm_sock *ts = container_of(head, struct tcpterm_sock, rcu);
+
+	if (ts->ext)
+		kmem_cache_free(tcpterm_ext_cache, ts->ext);
+	kmem_cache_free(tcpterm_sock_cache, ts);
+}
+
 void tcpterm_sock_free(struct tcpterm_sock *ts)
 {
 	atomic_dec(&tcpterm_nsocks);
-	kfree(ts->abort_work);
-	kfree_rcu(ts, rcu);
+	if (ts->ext)
+		kfree(ts->ext->abort_work);
+	call_rcu(&ts->rcu, tcpterm_sock_free_rcu);
 }
 
 void tcpterm_sock_destroy(struct sock *sk)
@@ -195,9 +255,29 @@ void tcpterm_sock_destroy(struct sock *sk)
 	rcu_read_unlock();
 }
 
+/*
+ * Charged to the memory cgroup of the task that asks (SLAB_ACCOUNT); a
+ * child made in softirq is charged to none, as the socket itself.
+ */
 int tcpterm_sock_init(void)
 {
-	return rhashtable_init(&tcpterm_socks, &tcpterm_sock_params);
+	int err;
+
+	tcpterm_sock_cache = KMEM_CACHE(tcpterm_sock, SLAB_ACCOUNT);
+	tcpterm_ext_cache = KMEM_CACHE(tcpterm_ext, SLAB_ACCOUNT);
+	if (!tcpterm_sock_cache || !tcpterm_ext_cache) {
+		err = -ENOMEM;
+		goto err_cache;
+	}
+	err = rhashtable_init(&tcpterm_socks, &tcpterm_sock_params);
+	if (err)
+		goto err_cache;
+	return 0;
+
+err_cache:
+	kmem_cache_destroy(tcpterm_ext_cache);
+	kmem_cache_destroy(tcpterm_sock_cache);
+	return err;
 }
 
 static void tcpterm_sock_free_one(void *ptr, void *arg)
@@ -226,7 +306,8 @@ void tcpterm_sock_release_all(void)
 		if (!refcount_inc_not_zero(&sk->sk_refcnt))
 			continue;
 		if (tcpterm_sock_same(ts, sk)) {
-			tcpterm_unwatch(sk, ts);
+			if (ts->ext)
+				tcpterm_unwatch(sk, ts);
 			tcpterm_prot_detach(sk);
 		}
 		sock_put(sk);
@@ -242,4 +323,6 @@ void tcpterm_sock_exit(void)
 				    NULL);
 	rcu_barrier();
 	WARN_ON_ONCE(atomic_read(&tcpterm_nsocks));
+	kmem_cache_destroy(tcpterm_ext_cache);
+	kmem_cache_destroy(tcpterm_sock_cache);
 }

@@ -24,26 +24,19 @@ extern const struct tcpterm_params tcpterm_default_params;
 struct tcpterm_abort_work;
 
 /*
- * What tcpterm knows about one socket that opted in.  Found by socket
- * address in an RCU hash table; freed when the kernel destroys the socket
- * (its destroy op, both families) or when the module goes away, unless a
- * deadline is armed: then the deadline work frees it (drain.c).
+ * What a policy needs once it acts (shutdown(SHUT_RD), our FIN, close):
+ * the socket's own callbacks, the HALF_DUPLEX abort, the deadline work.
+ * Allocated then, not when the socket opts in; freed with its entry.
+ * The dl_ fields are guarded by the armed list's lock (drain.c), the
+ * rest by the socket lock.
  */
-struct tcpterm_sock {
-	struct rhash_head	node;
-	struct sock		*sk;		/* key */
-	u64			cookie;		/* identity: sk's cookie */
-	struct rcu_head		rcu;
-	struct tcpterm_params	p;		/* READ_ONCE/WRITE_ONCE */
-
+struct tcpterm_ext {
+	struct tcpterm_sock	*ts;
 	/* The socket's callbacks before tcpterm_watch(); callback lock. */
 	void			(*saved_data_ready)(struct sock *sk);
 	void			(*saved_state_change)(struct sock *sk);
+	struct tcpterm_abort_work *abort_work;	/* policy.c */
 
-	/*
-	 * Drain and grace state (drain.c).  The dl_ fields are guarded by
-	 * the armed list's lock, the others by the socket lock.
-	 */
 	struct delayed_work	dl_work;
 	struct list_head	dl_node;	/* on the armed list */
 	bool			dl_dead;	/* socket destroyed while armed */
@@ -57,9 +50,22 @@ struct tcpterm_sock {
 	unsigned long		last_rx;	/* jiffies */
 	unsigned long		fin_at;		/* jiffies */
 	unsigned long		progress_at;	/* jiffies: snd_una moved */
+};
 
-	/* HALF_DUPLEX: the abort ready before it is needed (policy.c). */
-	struct tcpterm_abort_work *abort_work;
+/*
+ * What tcpterm knows about one socket that opted in: at most 128 bytes
+ * until its policy acts.  Found by socket address in an RCU hash table;
+ * freed when the kernel destroys the socket (its destroy op) or when the
+ * module goes away, unless a deadline is armed: then the deadline work
+ * frees it (drain.c).  Fields below @lock are written under it.
+ */
+struct tcpterm_sock {
+	struct rhash_head	node;
+	struct sock		*sk;		/* key */
+	u64			cookie;		/* identity: sk's cookie */
+	struct rcu_head		rcu;
+	struct tcpterm_params	p;		/* READ_ONCE/WRITE_ONCE */
+	struct tcpterm_ext	*ext;		/* socket lock; NULL until used */
 
 	spinlock_t		lock;		/* guards the fields below */
 	u8			rst_reason;
@@ -80,6 +86,7 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp);
 void tcpterm_sock_inherit(struct sock *listener, struct sock *child);
 void tcpterm_sock_destroy(struct sock *sk);
 void tcpterm_sock_free(struct tcpterm_sock *ts);
+struct tcpterm_ext *tcpterm_sock_ext(struct tcpterm_sock *ts, gfp_t gfp);
 void tcpterm_sock_release_all(void);
 
 #endif /* _TCPTERM_SOCK_H */

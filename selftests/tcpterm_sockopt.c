@@ -204,6 +204,57 @@ static void hd_tfo_unread(const struct tt_variant *v)
 	close(lsn);
 }
 
+static const char tt_bound_param[] =
+	"/sys/module/tcpterm/parameters/max_sockets_per_netns";
+
+static void tt_bound_child(const struct tt_variant *v, struct tt_topo *t)
+{
+	int fd[5], i;
+
+	tt_enter(t->srv_ns);
+	for (i = 0; i < 5; i++) {
+		fd[i] = socket(v->family, SOCK_STREAM, 0);
+		ASSERT_TRUE(fd[i] >= 0);
+	}
+	for (i = 0; i < 4; i++)
+		tt_set_policy(fd[i], TCPTERM_POLICY_HALF_DUPLEX);
+	ASSERT_ERRNO(ENOBUFS, setsockopt(fd[4], SOL_TCPTERM, TCPTERM_POLICY,
+					 &(int){ TCPTERM_POLICY_DRAIN },
+					 sizeof(int)));
+	ASSERT_EQ(4, tt_stat(t->srv_ns, "TrackedSockets"));
+	ASSERT_EQ(1, tt_stat(t->srv_ns, "SocketsRefused"));
+	/* The bound is per namespace: the client's is untouched. */
+	tt_enter(t->cli_ns);
+	i = socket(v->family, SOCK_STREAM, 0);
+	tt_set_policy(i, TCPTERM_POLICY_DRAIN);
+	/* A freed place is free again. */
+	close(fd[0]);
+	tt_enter(t->srv_ns);
+	tt_set_policy(fd[4], TCPTERM_POLICY_DRAIN);
+	_exit(KSFT_PASS);
+}
+
+/*
+ * max_sockets_per_netns bounds the sockets with a policy per network
+ * namespace: over it, setsockopt fails with ENOBUFS and SocketsRefused
+ * counts the refusal.
+ */
+static void sockets_bound(const struct tt_variant *v)
+{
+	struct tt_topo t;
+	int status;
+	pid_t pid;
+
+	tt_topo_up(&t, 0);
+	tt_sysctl(t.srv_ns, tt_bound_param, "4");
+	pid = fork();
+	if (pid == 0)
+		tt_bound_child(v, &t);
+	waitpid(pid, &status, 0);
+	tt_sysctl(t.srv_ns, tt_bound_param, "1048576");
+	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS);
+}
+
 /* SHUT_RD, then the peer sends: that data is answered with RST. */
 static void hd_late_data(const struct tt_variant *v, int how)
 {
@@ -555,6 +606,7 @@ static const struct tt_test tests[] = {
 	{ "hd_shutrd_unread",		hd_shutrd_unread,		TT_ALL },
 	{ "hd_shutrd_late",		hd_shutrd_late,			TT_ALL },
 	{ "hd_tfo_unread",		hd_tfo_unread,			TT_V4V6 },
+	{ "sockets_bound",		sockets_bound,			TT_V4 },
 	{ "hd_shutrdwr_late",		hd_shutrdwr_late,		TT_V4V6 },
 	{ "hd_close_late",		hd_close_late,			TT_V4V6 },
 	{ "hd_clean",			hd_clean,			TT_ALL },

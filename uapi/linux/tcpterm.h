@@ -171,6 +171,7 @@ enum tcpterm_stat {
 	TCPTERM_STAT_GRACE_FORCED,	/* connections ended by TCPTERM_GRACE_MS */
 	TCPTERM_STAT_DEADLINES,		/* gauge: drain or grace deadlines armed */
 	TCPTERM_STAT_EVENTS_DROPPED,	/* events over the namespace's rate bound */
+	TCPTERM_STAT_SOCKETS_REFUSED,	/* sockets over the namespace's bound */
 	__TCPTERM_STAT_MAX,
 };
 
