@@ -512,6 +512,45 @@ static void *tt_nla_data(struct nlattr *a)
 	return (char *)a + NLA_HDRLEN;
 }
 
+/*
+ * Every attribute of an event is known, appears once, and has its exact
+ * size (addresses 4 or 16 bytes, both the same); the message ends with
+ * its last attribute.  Anything else fails the test.
+ */
+static void tt_event_check(void *buf, int len)
+{
+	static const int size[TCPTERM_A_MAX + 1] = {
+		[TCPTERM_A_KIND] = 1, [TCPTERM_A_FAMILY] = 1,
+		[TCPTERM_A_SADDR] = -1, [TCPTERM_A_DADDR] = -1,
+		[TCPTERM_A_SPORT] = 2, [TCPTERM_A_DPORT] = 2,
+		[TCPTERM_A_NETNS_INO] = 4, [TCPTERM_A_REASON] = 1,
+	};
+	bool seen[TCPTERM_A_MAX + 1] = { false };
+	int alen = 0, n, type;
+	struct nlattr *a;
+
+	for (a = buf; len >= NLA_HDRLEN && a->nla_len >= NLA_HDRLEN &&
+	     a->nla_len <= len;
+	     len -= NLA_ALIGN(a->nla_len),
+	     a = (void *)((char *)a + NLA_ALIGN(a->nla_len))) {
+		type = a->nla_type & NLA_TYPE_MASK;
+		n = a->nla_len - NLA_HDRLEN;
+		if (type < 1 || type > TCPTERM_A_MAX || !size[type] ||
+		    seen[type])
+			TT_FAIL("event: unexpected attribute %d", type);
+		seen[type] = true;
+		if (size[type] > 0 && n != size[type])
+			TT_FAIL("event: attribute %d of %d bytes", type, n);
+		if (size[type] < 0) {
+			if ((n != 4 && n != 16) || (alen && n != alen))
+				TT_FAIL("event: address of %d bytes", n);
+			alen = n;
+		}
+	}
+	if (len > 0)
+		TT_FAIL("event: %d bytes after the last attribute", len);
+}
+
 int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms)
 {
 	struct nlattr *k, *f, *sp, *dp, *sa, *da, *ino, *rs;
@@ -523,6 +562,7 @@ int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms)
 		if (len <= 0 || m.genl.cmd != TCPTERM_CMD_EVENT)
 			continue;
 		len = m.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN);
+		tt_event_check(m.buf, len);
 		k = tt_nla_find(m.buf, len, TCPTERM_A_KIND);
 		if (!k || *(uint8_t *)tt_nla_data(k) != kind)
 			continue;
