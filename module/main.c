@@ -61,13 +61,18 @@ err_sock:
 
 /*
  * Held sockets and deadlines go first (they may still make entries
- * busy), then the hooks that make entries; every socket gets its stock
- * ops and callbacks back; calls still inside tcpterm end; pending aborts
- * finish; then the rest, in the reverse order of init.
+ * busy).  Every socket then gets its stock ops and callbacks back, once
+ * before the hooks go (so that no listener clones tcpterm's ops into a
+ * child the inherit hooks would no longer see: a clone in flight ends
+ * within an RCU grace period) and once after (for sockets tracked
+ * meanwhile).  Calls still inside tcpterm end; pending aborts finish;
+ * then the rest, in the reverse order of init.
  */
 static void __exit tcpterm_exit(void)
 {
 	tcpterm_drain_exit();
+	tcpterm_sock_release_all();
+	synchronize_rcu();
 	tcpterm_hooks_exit();
 	tcpterm_sock_release_all();
 	tcpterm_hooks_wait();
