@@ -411,6 +411,30 @@ static void tcpterm_drain_begin(struct sock *sk, struct tcpterm_sock *ts)
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_DRAINS, 1);
 }
 
+/* Our FIN not yet acknowledged (sk_stream_closing() in stream.c). */
+static bool tcpterm_closing(const struct sock *sk)
+{
+	return (1 << READ_ONCE(sk->sk_state)) &
+	       (TCPF_FIN_WAIT1 | TCPF_CLOSING | TCPF_LAST_ACK);
+}
+
+/*
+ * SO_LINGER with a timeout: close() waits until our data and FIN are
+ * acknowledged or the time runs out, as sk_stream_wait_close() does (not
+ * exported by every supported kernel).  Socket locked.
+ */
+static void tcpterm_wait_close(struct sock *sk, long timeout)
+{
+	DEFINE_WAIT_FUNC(wait, woken_wake_function);
+
+	add_wait_queue(sk_sleep(sk), &wait);
+	do {
+		if (sk_wait_event(sk, &timeout, !tcpterm_closing(sk), &wait))
+			break;
+	} while (!signal_pending(current) && timeout);
+	remove_wait_queue(sk_sleep(sk), &wait);
+}
+
 /* Would close() of @sk be held?  Socket locked. */
 static bool tcpterm_hold_wanted(struct sock *sk, struct tcpterm_sock *ts)
 {
@@ -451,9 +475,9 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 
 	/* What close() sends: a FIN behind the data. */
 	WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | SEND_SHUTDOWN);
-	tcp_shutdown(sk, SEND_SHUTDOWN);
+	tcpterm_stock_shutdown(sk, SEND_SHUTDOWN);
 	if (timeout)
-		sk_stream_wait_close(sk, timeout);
+		tcpterm_wait_close(sk, timeout);
 
 	/* From here the socket is tcpterm's: no file, no waiters. */
 	tcpterm_watch(sk, ts);

@@ -348,6 +348,15 @@ static void tcpterm_prot_close(struct sock *sk, long timeout)
 	tcpterm_redirect_done();
 }
 
+/*
+ * The stock shutdown op of @sk's protocol (tcp_shutdown(), not exported
+ * by every supported kernel).  Socket locked.
+ */
+void tcpterm_stock_shutdown(struct sock *sk, int how)
+{
+	tcpterm_prot_base(sk)->shutdown(sk, how);
+}
+
 /* inet_shutdown() holds the socket lock; @how is in *_SHUTDOWN bits. */
 static void tcpterm_prot_shutdown(struct sock *sk, int how)
 {
