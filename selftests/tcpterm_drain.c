@@ -656,6 +656,9 @@ static void drain_many(const struct tt_variant *v)
 	for (i = 0; i < tt_many; i++) {
 		tt_pair_open(&t, v, &p[i]);
 		tt_set_policy(p[i].srv, TCPTERM_POLICY_DRAIN);
+		/* Not a test of the limits: a slow kernel must not reach them. */
+		tt_set_int(p[i].srv, TCPTERM_DRAIN_TIME_MS, 600000);
+		tt_set_int(p[i].srv, TCPTERM_DRAIN_IDLE_MS, 600000);
 		pid[i] = tt_writer_start(p[i].cli, &w[i], 1);
 	}
 	for (i = 0; i < tt_many; i++)
