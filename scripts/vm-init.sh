@@ -26,6 +26,7 @@ for arg in $(cat /proc/cmdline); do
 	tcpterm_mode=*) mode=${arg#tcpterm_mode=} ;;
 	tcpterm_only=*) export TCPTERM_ONLY=${arg#tcpterm_only=} ;;
 	tcpterm_suite=*) export TCPTERM_SUITE=${arg#tcpterm_suite=} ;;
+	TCPTERM_BENCH_*=*) export "$arg" ;;
 	esac
 done
 stty -F /dev/ttyS1 raw -echo 2>/dev/null

@@ -6,7 +6,7 @@
 #
 #   scripts/vm.sh test    run every selftest (KTAP on the result port)
 #   scripts/vm.sh demo    run the narrated demo
-#   scripts/vm.sh bench   connection churn, module unloaded vs loaded
+#   scripts/vm.sh bench   selftests/tcpterm_bench: what tcpterm costs
 #
 # Two serial ports, as in WireGuard's harness: ttyS0 carries the kernel
 # console (kept in console.log), ttyS1 carries only what MODE prints
@@ -22,14 +22,17 @@
 # a third of that under KVM), VM_MEM (MiB), VM_SMP, OUT (run directory),
 # ONLY=PROGRAM[:FILTER] (test mode: run one selftest, or its matching
 # cases), SUITE=full|debug (test mode: which programs, see
-# selftests/run_kselftest.sh).
+# selftests/run_kselftest.sh), TCPTERM_BENCH_* (bench mode: passed to
+# the benchmark, see selftests/tcpterm_bench.c).  Bench mode's VM_MEM
+# defaults to 3072 (100,000 connections open at once); under TCG it
+# runs with VM_ICOUNT=shift=3,sleep=off (QEMU's -icount; "off" turns it
+# off) and VM_SMP=1.
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 mode=${1:-test}
 KERNEL=${KERNEL:-debian}
 KO=${KO:-$top/module/tcpterm.ko}
-VM_SMP=${VM_SMP:-2}
 cache=$top/build/vm
 OUT=${OUT:-$cache/runs/$(date +%Y%m%d-%H%M%S)-$KERNEL-$mode}
 
@@ -45,7 +48,11 @@ debian | 6.1 | 6.12 | 7.2)
 	[ "$KERNEL" = debian ] && KERNEL=6.1
 	eval "$("$top/scripts/kernel.sh" fetch "$KERNEL" | grep -E '^(KVER|VMLINUZ|MODDIR)=')"
 	vmlinuz=$VMLINUZ
-	VM_MEM=${VM_MEM:-1024}
+	if [ "$mode" = bench ]; then
+		VM_MEM=${VM_MEM:-3072}
+	else
+		VM_MEM=${VM_MEM:-1024}
+	fi
 	tcg_timeout=1500
 	kmods=("${kmods_debian[@]}")
 	;;
@@ -153,9 +160,35 @@ kvm)
 	# tcpterm: Documentation/networking/tcpterm.rst, "Testing").
 	accel=(-accel "tcg,thread=${VM_TCG_THREAD:-single}")
 	VM_TIMEOUT=${VM_TIMEOUT:-$tcg_timeout}
+	# The benchmark measures instructions, not host time: with -icount
+	# the guest clock advances 2^shift ns per instruction executed and
+	# jumps over idle time, so the host's other load does not enter
+	# its numbers (run to run they differ by well under 1 %, where
+	# host time varies by tens of percent).  One vCPU: the benchmark
+	# is one thread, and with -icount the guest hung bringing up its
+	# second vCPU (Debian 12's QEMU and kernel).
+	if [ "$mode" = bench ] && [ "${VM_ICOUNT:-}" != off ]; then
+		VM_ICOUNT=${VM_ICOUNT:-shift=3,sleep=off}
+		VM_SMP=${VM_SMP:-1}
+	fi
+	if [ -n "${VM_ICOUNT:-}" ] && [ "$VM_ICOUNT" != off ]; then
+		accel+=(-icount "$VM_ICOUNT")
+	fi
 	;;
 esac
+VM_SMP=${VM_SMP:-2}
 echo "$accel_name" >"$OUT/accel"
+
+# The benchmark's knobs, on the kernel command line for vm-init.sh (one
+# word each: spaces become commas).
+bench_env=
+for v in TCPTERM_BENCH_ROUNDS TCPTERM_BENCH_SECONDS TCPTERM_BENCH_MEM_SOCKETS \
+	 TCPTERM_BENCH_SMOKE; do
+	val=${!v:-}
+	if [ -n "$val" ]; then
+		bench_env="$bench_env $v=${val// /,}"
+	fi
+done
 
 echo "vm: booting $KVER ($mode) under $accel_name (${accel[*]}), logs in $OUT" >&2
 set +e
@@ -163,7 +196,7 @@ timeout --foreground -k 10 "$VM_TIMEOUT" qemu-system-x86_64 \
 	"${accel[@]}" -m "$VM_MEM" -smp "$VM_SMP" \
 	-nodefaults -display none -no-reboot -monitor none \
 	-kernel "$vmlinuz" -initrd "$OUT/initramfs.cpio" \
-	-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 tcpterm_mode=$mode${ONLY:+ tcpterm_only=$ONLY}${SUITE:+ tcpterm_suite=$SUITE}" \
+	-append "console=ttyS0 panic=-1 panic_on_warn=1 oops=panic softlockup_panic=1 tcpterm_mode=$mode${ONLY:+ tcpterm_only=$ONLY}${SUITE:+ tcpterm_suite=$SUITE}$bench_env" \
 	-serial "file:$OUT/console.log" -serial "file:$OUT/result.raw" \
 	</dev/null >"$OUT/qemu.log" 2>&1
 qrc=$?

@@ -1,0 +1,273 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Zero cost for sockets without a policy: with tcpterm loaded and no
+# policy anywhere, a bulk transfer and a request/response exchange run no
+# tcpterm code, and no function every segment passes through carries a
+# tcpterm callback.
+#
+#   netns tt-cli-PID-1                    netns tt-srv-PID-1
+#   +-------------------+               +-------------------+
+#   | veth0 10.77.0.1   |<------------->| veth1 10.77.0.2   |
+#   |       fd77::1     |               |       fd77::2     |
+#   +-------------------+               +-------------------+
+#     over IPv4, then IPv6, on connections opened beforehand:
+#     bulk  1 MiB client -> server
+#     rr    100 x (64 bytes request, 64 bytes response)
+#
+# What tcpterm attached is what insmod added to enabled_functions (ftrace
+# callbacks, kprobes on ftrace sites) and to the kprobes list.  The
+# function tracer then traces every traceable function of the module and
+# every kernel function tcpterm attached to (a call of one runs its
+# callback, which ftrace cannot show, being notrace), while the workload
+# (tcpterm_bench zerocost) writes its phases into trace_marker:
+#
+#   setup    namespaces, listeners, connect, accept
+#   data     the transfers, until every byte is acknowledged (+300 ms)
+#   close    close() of every socket, then 1 s for the teardown
+#   control  one setsockopt(SOL_TCPTERM): tcpterm code that must show,
+#            or the tracer is blind to the module and zero means nothing
+#   end      the workload exits (its namespaces go)
+#
+# The data phase must show no call at all.  Outside it, every function
+# seen must be named in ZC_SETUP_CLOSE below: the places a connection is
+# born, changes state, closes and is destroyed, and tcpterm's functions
+# that run there.  (Tracepoint probes are seen through the module's own
+# functions only: a notrace probe would go unseen.)
+# The cases run through ktap_run.
+# shellcheck disable=SC2317 source=selftests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+KO=${TCPTERM_KO:-/tcpterm.ko}
+BENCH=$(cd "$(dirname "$0")" && pwd)/tcpterm_bench
+T=/sys/kernel/tracing
+KPROBES=/sys/kernel/debug/kprobes/list
+
+# Functions every segment of an established connection, every read or
+# every write passes through (those the kernel does not inline).  A
+# callback on one costs every socket on its data path.
+ZC_PER_SEGMENT="tcp_v4_rcv tcp_v6_rcv tcp_v4_do_rcv tcp_v6_do_rcv
+tcp_add_backlog tcp_filter tcp_rcv_established tcp_validate_incoming
+tcp_ack tcp_data_queue tcp_queue_rcv tcp_event_data_recv tcp_data_ready
+tcp_ofo_queue tcp_rcv_space_adjust tcp_cleanup_rbuf tcp_recvmsg
+tcp_recvmsg_locked tcp_read_sock tcp_sendmsg tcp_sendmsg_locked tcp_push
+tcp_write_xmit __tcp_transmit_skb tcp_send_ack __tcp_send_ack
+tcp_release_cb tcp_check_space tcp_poll tcp_v4_send_check
+tcp_v6_send_check ip_queue_xmit inet6_csk_xmit inet_recvmsg inet_sendmsg
+inet6_recvmsg inet6_sendmsg sock_recvmsg sock_sendmsg tcp_stream_memory_free"
+
+# What may run outside the data phase, by name: connection setup, state
+# changes, close and destruction (kernel functions tcpterm may attach
+# to), and tcpterm's functions that run there: its namespace state, the
+# listener's policy looked up for a new child, the state-change probe
+# (crossing detection watches every socket), the close and destroy hooks
+# and the "is any socket tracked" check they start with.  A new name is
+# allowed only once someone can say why it runs for a socket without a
+# policy.
+ZC_SETUP_CLOSE="inet_create inet6_create tcp_v4_init_sock tcp_v6_init_sock
+tcp_init_sock tcp_v4_connect tcp_v6_connect tcp_connect tcp_finish_connect
+tcp_init_transfer inet_csk_accept inet_accept inet_csk_complete_hashdance
+inet_csk_reqsk_queue_add tcp_set_state tcp_fin tcp_time_wait tcp_done
+__tcp_close tcp_close inet_release inet6_release tcp_shutdown
+tcp_v4_destroy_sock tcp_v6_destroy_sock inet_csk_destroy_sock
+tcpterm_net_init tcpterm_net_exit tcpterm_sock_inherit tcpterm_sock_lookup
+tcpterm_on_close tcpterm_sock_destroy tcpterm_sock_any tcpterm_tp_state_probe
+tcpterm_crossing_state tcpterm_drain_state"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+loaded() { grep -q '^tcpterm ' /proc/modules; }
+kprobes() { [ -r "$KPROBES" ] && cat "$KPROBES"; true; }
+
+# "name count" of every ftrace site in a copy of enabled_functions.
+sites_of() {
+	awk '{ for (i = 2; i <= NF; i++)
+		       if ($i ~ /^\([0-9]+\)$/) { gsub(/[()]/, "", $i); break }
+	       print $1, $i }' "$1"
+}
+
+# Lines of file $2 that are not in file $1.
+only_in() { awk 'FILENAME == ARGV[1] { a[$0] = 1; next } !($0 in a)' "$1" "$2"; }
+
+# The functions tcpterm attached to: ftrace sites with more users in the
+# second snapshot than in the first, and new kprobes.
+sites_added() { # before after kprobes-before kprobes-after
+	sites_of "$1" >"$tmp/s1"
+	sites_of "$2" >"$tmp/s2"
+	awk 'FILENAME == ARGV[1] { n[$1] = $2; next } $2 > n[$1] + 0 { print $1 }' \
+		"$tmp/s1" "$tmp/s2"
+	awk '{ f = $3; sub(/\+.*/, "", f); print f }' "$4" | sort >"$tmp/k2"
+	awk '{ f = $3; sub(/\+.*/, "", f); print f }' "$3" | sort >"$tmp/k1"
+	only_in "$tmp/k1" "$tmp/k2"
+}
+
+tracing_reset() {
+	echo 0 >"$T/tracing_on"
+	echo nop >"$T/current_tracer"
+	echo >"$T/set_ftrace_filter"
+	echo local >"$T/trace_clock"
+	echo 1408 >"$T/buffer_size_kb"
+	echo >"$T/trace"
+	echo 1 >"$T/tracing_on"
+}
+
+# Everything the cases look at, in $tmp; diagnostics on stdout.
+prepare() {
+	if [ ! -w "$T/set_ftrace_filter" ] || [ ! -w "$T/trace_marker" ]; then
+		echo "no tracefs with the function tracer at $T" >"$tmp/skip"
+		return
+	fi
+	if loaded; then
+		rmmod tcpterm || { echo "rmmod tcpterm failed" >"$tmp/error"; return; }
+	fi
+	cat "$T/enabled_functions" >"$tmp/ef0"
+	kprobes >"$tmp/kp0"
+	insmod "$KO" || { echo "insmod $KO failed" >"$tmp/error"; return; }
+	cat "$T/enabled_functions" >"$tmp/ef1"
+	kprobes >"$tmp/kp1"
+	sites_added "$tmp/ef0" "$tmp/ef1" "$tmp/kp0" "$tmp/kp1" |
+		sort -u >"$tmp/sites"
+	log "insmod attached tcpterm to $(wc -l <"$tmp/sites") kernel functions:"
+	while read -r s; do
+		line=$(grep "^$s " "$tmp/ef1" | head -n1)
+		log "  ${line:-$s (kprobe)}"
+	done <"$tmp/sites"
+
+	tracing_reset
+	echo 0 >"$T/tracing_on"
+	echo global >"$T/trace_clock"
+	echo 4096 >"$T/buffer_size_kb"
+	echo ':mod:tcpterm' >"$T/set_ftrace_filter" ||
+		log "tcpterm has no traceable function"
+	while read -r s; do
+		echo "$s" >>"$T/set_ftrace_filter" || log "cannot trace $s"
+	done <"$tmp/sites"
+	# (tracefs files have no size; an empty filter traces everything)
+	cat "$T/set_ftrace_filter" >"$tmp/filter"
+	if [ ! -s "$tmp/filter" ] || grep -q '^####' "$tmp/filter"; then
+		tracing_reset
+		echo "nothing to trace" >"$tmp/error"
+		return
+	fi
+	log "tracing $(wc -l <"$tmp/filter") functions"
+	echo function >"$T/current_tracer"
+	echo >"$T/trace"
+	echo 1 >"$T/tracing_on"
+	"$BENCH" zerocost "$T/trace_marker" >"$tmp/workload" 2>&1
+	rc=$?
+	echo 0 >"$T/tracing_on"
+	cat "$T/trace" >"$tmp/trace"
+	tracing_reset
+	cat "$T/enabled_functions" >"$tmp/ef2"
+	kprobes >"$tmp/kp2"
+	sites_added "$tmp/ef0" "$tmp/ef2" "$tmp/kp0" "$tmp/kp2" |
+		sort -u >"$tmp/sites2"
+	if [ $rc -ne 0 ]; then
+		sed 's/^/# workload: /' "$tmp/workload"
+		echo "workload failed ($rc)" >"$tmp/error"
+		return
+	fi
+
+	# "phase function count", and the events the buffer lost.
+	awk -v lost="$tmp/lost" '
+		/^#/ {
+			if (match($0, /entries-written: [0-9]+\/[0-9]+/)) {
+				split(substr($0, RSTART + 17, RLENGTH - 17), e, "/")
+				print e[2] - e[1] > lost
+			}
+			next
+		}
+		!match($0, / [0-9]+\.[0-9]+: /) { next }
+		{
+			rest = substr($0, RSTART + RLENGTH)
+			split(rest, w, " ")
+			if (w[1] == "tracing_mark_write:") {
+				if (w[2] == "tcpterm-zc")
+					phase = w[3]
+				next
+			}
+			n[(phase == "" ? "setup" : phase) " " w[1]]++
+		}
+		END { for (k in n) print k, n[k] }' "$tmp/trace" |
+		sort >"$tmp/counts"
+	lost=$(cat "$tmp/lost" 2>/dev/null || echo unknown)
+	log "trace: $(grep -vc '^#' "$tmp/trace") lines, $lost lost; calls per phase:"
+	sed 's/^/#   /' "$tmp/counts"
+}
+
+# Cases: each fails on what prepare() could not do.
+ready() {
+	[ -e "$tmp/skip" ] && { log "SKIP: $(cat "$tmp/skip")"; exit "$KSFT_SKIP"; }
+	[ -e "$tmp/error" ] && fail "$(cat "$tmp/error")"
+	true
+}
+
+per_segment_functions_have_no_callback() {
+	ready
+	bad=0
+	for f in $ZC_PER_SEGMENT; do
+		if grep -qx "$f" "$tmp/sites" "$tmp/sites2"; then
+			log "tcpterm callback on per-segment function $f:"
+			log "  $(cat "$tmp/ef1" "$tmp/ef2" | grep "^$f " | head -n1)"
+			bad=1
+		fi
+	done
+	[ "$bad" -eq 0 ] || fail "per-segment functions carry tcpterm callbacks"
+}
+
+tracer_sees_tcpterm_code() {
+	ready
+	grep ' \[tcpterm\]$' "$T/available_filter_functions" |
+		cut -d' ' -f1 | sort -u >"$tmp/modfuncs"
+	awk '$1 == "control" { print $2 }' "$tmp/counts" | sort -u >"$tmp/ctl"
+	n=$(awk 'FILENAME == ARGV[1] { a[$0] = 1; next } $0 in a' "$tmp/modfuncs" \
+		"$tmp/ctl" | wc -l)
+	log "control: $n tcpterm functions ran for one setsockopt(SOL_TCPTERM)"
+	[ "$n" -gt 0 ] || fail "the tracer saw no tcpterm function run: it cannot count them"
+}
+
+data_path_runs_no_tcpterm_code() {
+	ready
+	lost=$(cat "$tmp/lost" 2>/dev/null || echo unknown)
+	[ "$lost" = 0 ] || fail "the trace buffer lost $lost events: counts unknown"
+	calls=$(awk '$1 == "data" { n += $3 } END { print n + 0 }' "$tmp/counts")
+	if [ "$calls" -ne 0 ]; then
+		log "data phase: $calls calls of tcpterm functions and of kernel functions running a tcpterm callback:"
+		awk '$1 == "data" { print "#   " $2, $3 }' "$tmp/counts"
+		fail "tcpterm code ran on the data path of sockets without a policy"
+	fi
+}
+
+setup_and_close_calls_are_named() {
+	ready
+	bad=0
+	for f in $ZC_SETUP_CLOSE; do
+		echo "$f"
+	done >"$tmp/named"
+	awk '$1 != "data" && $1 != "control" { print $2 }' "$tmp/counts" |
+		sort -u >"$tmp/outside"
+	for f in $(only_in "$tmp/named" "$tmp/outside"); do
+		log "unnamed outside the data phase: $f ($(awk -v f="$f" \
+			'$2 == f && $1 != "data" && $1 != "control" {
+				printf "%s%s x%s", s, $1, $3; s = ", " }' \
+			"$tmp/counts"))"
+		bad=1
+	done
+	[ "$bad" -eq 0 ] || fail "tcpterm code ran at setup or close where nobody said why"
+}
+
+was_loaded=0
+loaded && was_loaded=1
+ktap_plan 4
+prepare
+ktap_run per_segment_functions_have_no_callback
+ktap_run tracer_sees_tcpterm_code
+ktap_run data_path_runs_no_tcpterm_code
+ktap_run setup_and_close_calls_are_named
+if [ $was_loaded -eq 0 ]; then
+	rmmod tcpterm 2>/dev/null
+elif ! loaded; then
+	insmod "$KO"
+fi
+ktap_finish
