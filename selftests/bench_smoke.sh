@@ -32,7 +32,7 @@ check_table() {
 		BEGIN {
 			nm = split("churn_conn_per_s rr_trans_per_s rr_p50_us rr_p99_us bulk_MB_per_s", metric, " ")
 			nc = split("unloaded loaded half_duplex drain", conf, " ")
-			nr = split("connection policied_socket draining_orphan", row, " ")
+			nr = split("connection policied_socket draining_socket", row, " ")
 			ns = split(sizes, size, " ")
 			for (i = 1; i <= nm; i++)
 				for (j = 1; j <= nc; j++)
@@ -40,7 +40,7 @@ check_table() {
 			for (i = 1; i <= nr; i++)
 				for (j = 1; j <= ns; j++) {
 					want[row[i] " " size[j] " slab"] = 1
-					if (row[i] != "draining_orphan")
+					if (row[i] != "draining_socket")
 						want[row[i] " " size[j] " pages"] = 1
 				}
 		}
@@ -60,7 +60,7 @@ check_table() {
 			next
 		}
 		{
-			mem = $1 ~ /^(connection|policied_socket|draining_orphan)$/
+			mem = $1 ~ /^(connection|policied_socket|draining_socket)$/
 			key = $1 " " $2 (mem ? " " $3 : "")
 			if (!(key in want)) { bad("unexpected row: " $0); next }
 			if (key in seen) bad("row twice: " key)
@@ -112,7 +112,7 @@ checker_rejects_damaged_tables() {
 		"memory row missing:/^policied_socket  *300 pages /d" \
 		"column missing:s/^\(bulk_MB_per_s  *loaded  *[^ ]*  *[^ ]*\)  *[^ ]*/\1/" \
 		"not a number:s/^\(churn_conn_per_s  *half_duplex  *[0-9]*  *\)[^ ]*/\1nan/" \
-		"memory not a number:s/^\(draining_orphan  *100 slab  *\)[^ ]*/\1-/" \
+		"memory not a number:s/^\(draining_socket  *100 slab  *\)[^ ]*/\1-/" \
 		"row twice:/^rr_trans_per_s  *loaded /p" \
 		"end missing:/^==== end ====$/d"
 	for d; do

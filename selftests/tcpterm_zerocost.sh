@@ -72,7 +72,10 @@ __tcp_close tcp_close inet_release inet6_release tcp_shutdown
 tcp_v4_destroy_sock tcp_v6_destroy_sock inet_csk_destroy_sock
 tcpterm_net_init tcpterm_net_exit tcpterm_sock_inherit tcpterm_sock_lookup
 tcpterm_on_close tcpterm_sock_destroy tcpterm_sock_any tcpterm_tp_state_probe
-tcpterm_crossing_state tcpterm_drain_state"
+tcpterm_crossing_state tcpterm_drain_state tcpterm_prot_close
+tcpterm_prot_destroy tcpterm_drain_close tcpterm_sock_unlink
+tcpterm_deadline_orphan tcpterm_net_uncharge tcpterm_sock_free
+tcpterm_sock_free_rcu"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
