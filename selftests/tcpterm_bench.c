@@ -179,16 +179,33 @@ static void sysctl_raise(long socks)
 		TT_FAIL("RLIMIT_NOFILE %ld", (long)rl.rlim_max);
 }
 
-/* Per-namespace sysctls of a topology made for the benchmark. */
-static void topo_tune(const struct tt_topo *t, bool keep_timewait)
+/*
+ * Per-namespace settings of a topology made for the benchmark.  The
+ * memory part (@mem) keeps no TIME_WAIT sockets, and replaces fq_codel
+ * on the veths by a long FIFO: when 100,000 sockets close, softirq work
+ * backs up on one CPU, CoDel drops FINs for their queueing delay, and
+ * the peers retransmit in a storm until some give up, leaving their
+ * draining sockets waiting for a FIN that never comes.
+ */
+static void topo_tune(const struct tt_topo *t, bool mem)
 {
+	char cmd[256];
+	int i;
+
 	tt_enter(t->cli_ns);
 	write_file("/proc/sys/net/ipv4/ip_local_port_range", "1024 65535");
 	write_file("/proc/sys/net/ipv4/tcp_tw_reuse", "1");
-	if (!keep_timewait) {
-		write_file("/proc/sys/net/ipv4/tcp_max_tw_buckets", "0");
-		tt_enter(t->srv_ns);
-		write_file("/proc/sys/net/ipv4/tcp_max_tw_buckets", "0");
+	if (!mem)
+		return;
+	write_file("/proc/sys/net/ipv4/tcp_max_tw_buckets", "0");
+	tt_enter(t->srv_ns);
+	write_file("/proc/sys/net/ipv4/tcp_max_tw_buckets", "0");
+	for (i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "/sbin/tc -n %s qdisc replace dev veth%d root pfifo limit 1000000",
+			 i ? t->srv : t->cli, i);
+		if (system(cmd))
+			TT_FAIL("%s", cmd);
 	}
 }
 
@@ -601,15 +618,65 @@ static long sockstat_tcp(const char *key)
 	return atol(p + strlen(key));
 }
 
-/* Every full TCP socket allocated before a memory part is gone again. */
-static void wait_sockets(long base)
+/* A counter of /proc/net/tcpterm in @ns, or -1. */
+static long long tcpterm_counter(int ns, const char *name)
 {
+	long long val, found = -1;
+	char key[64];
+	FILE *f;
+
+	tt_enter(ns);
+	f = fopen("/proc/self/net/tcpterm", "r");
+	while (f && found < 0 && fscanf(f, "%63s %lld", key, &val) == 2)
+		if (!strcmp(key, name))
+			found = val;
+	if (f)
+		fclose(f);
+	return found;
+}
+
+/* Why sockets stay: states, a few of them in full, TcpExt counters. */
+static void ns_dump(const struct tt_topo *t)
+{
+	static const char fmt[] =
+		"for n in %s %s; do echo \"== $n\"; "
+		"/sbin/ip netns exec $n /sbin/ss -tan | awk 'NR > 1 { print $1 }' | sort | uniq -c; "
+		"/sbin/ip netns exec $n /sbin/ss -tanoi | head -n 7; "
+		"/sbin/tc -n $n -s qdisc show; /sbin/ip -n $n -s link show; "
+		"/sbin/ip netns exec $n grep '^Tcp:' /proc/net/snmp; "
+		"/sbin/ip netns exec $n cat /proc/net/netstat | awk '/^TcpExt/ { if (!h) { split($0, k); h = 1 } else for (i = 2; i <= NF; i++) if ($i != 0) printf \"%%s=%%s \", k[i], $i } END { print \"\" }'; "
+		"done 2>&1 | sed 's/^/# /'";
+	char cmd[2048];
+
+	snprintf(cmd, sizeof(cmd), fmt, t->cli, t->srv);
+	fflush(stdout);
+	if (system(cmd))
+		printf("# ss failed\n");
+	fflush(stdout);
+}
+
+/*
+ * Every full TCP socket allocated since @base is gone again, so that
+ * the next part starts from the same state; a draining socket is held
+ * by its deadline work until that ran.  Progress every 10 s; after 300 s a
+ * warning, and the benchmark goes on.
+ */
+static void wait_sockets(const struct tt_topo *t, long base)
+{
+	long left;
 	int i;
 
-	for (i = 0; sockstat_tcp(" alloc ") > base; i++) {
-		if (i == 600)
-			TT_FAIL("%ld TCP sockets left, %ld expected",
-				sockstat_tcp(" alloc "), base);
+	for (i = 1; (left = sockstat_tcp(" alloc ") - base) > 0; i++) {
+		if (i % 100 == 0)
+			printf("# %ld TCP sockets left after %d s, %lld deadlines armed\n",
+			       left, i / 10,
+			       tcpterm_counter(t->srv_ns, "Deadlines"));
+		if (i == 3000) {
+			printf("# warning: going on with %ld TCP sockets left\n",
+			       left);
+			ns_dump(t);
+			return;
+		}
 		tt_msleep(100);
 	}
 }
@@ -684,15 +751,20 @@ static void conns_read_end(struct conns *c)
 			TT_FAIL("data from a closed server socket");
 }
 
-/* Closed a thousand at a time, letting softirq processing catch up. */
+/*
+ * Closed a hundred at a time, letting softirq processing (ksoftirqd, on
+ * the one CPU) catch up: in a longer burst the FINs wait in the queues
+ * past their retransmission timeout, and a storm of retransmissions
+ * follows.
+ */
 static void conns_close(int *fds, long n)
 {
 	long i;
 
 	for (i = 0; i < n; i++) {
 		close(fds[i]);
-		if (i % 1000 == 999)
-			tt_msleep(1);
+		if (i % 100 == 99)
+			tt_msleep(5);
 	}
 }
 
@@ -720,14 +792,14 @@ static struct mem mem_per(struct mem a, struct mem b, long n)
  * What the stock close of a socket with input unread frees (it resets):
  * the socket, its file, the unread skb.  Negative, per socket.
  */
-static struct mem stock_close(long n)
+static struct mem stock_close(long n, long base)
 {
 	struct mem before, after;
 	struct tt_topo t;
 	struct conns c;
 
 	tt_topo_up(&t, 0);
-	topo_tune(&t, false);
+	topo_tune(&t, true);
 	conns_open(&t, n, &c);
 	conns_unread(&c);
 	before = mem_settled();
@@ -736,6 +808,7 @@ static struct mem stock_close(long n)
 	after = mem_settled();
 	conns_close(c.cli, n);
 	conns_free(&c);
+	wait_sockets(&t, base);
 	return mem_per(after, before, n);
 }
 
@@ -775,7 +848,7 @@ static void lap(double *t0, const char *what)
 	*t0 = t;
 }
 
-static void mem_size(int s, struct mem stock)
+static void mem_size(int s, struct mem stock, long base)
 {
 	long n = mem_sizes[s], i, orphans;
 	unsigned long drops = softnet_drops();
@@ -785,7 +858,7 @@ static void mem_size(int s, struct mem stock)
 	double t0 = now_s();
 
 	tt_topo_up(&t, 0);
-	topo_tune(&t, false);
+	topo_tune(&t, true);
 	m0 = mem_settled();
 	conns_open(&t, n, &c);
 	lap(&t0, "open");
@@ -815,6 +888,8 @@ static void mem_size(int s, struct mem stock)
 	conns_close(c.cli, n);
 	conns_free(&c);
 	lap(&t0, "end");
+	wait_sockets(&t, base);
+	lap(&t0, "gone");
 	printf("# memory %ld sockets: %ld draining, %lu backlog drops, %s\n", n,
 	       orphans, softnet_drops() - drops, laps);
 	laps[0] = 0;
@@ -827,12 +902,9 @@ static void memory(void)
 	int s;
 
 	module_set(true);
-	stock = stock_close(mem_sizes[0]);
-	wait_sockets(base);
-	for (s = 0; s < nmem_sizes; s++) {
-		mem_size(s, stock);
-		wait_sockets(base);
-	}
+	stock = stock_close(mem_sizes[0], base);
+	for (s = 0; s < nmem_sizes; s++)
+		mem_size(s, stock, base);
 }
 
 static void mem_table(void)
@@ -1050,7 +1122,7 @@ int main(int argc, char **argv)
 		sysctl_raise(most);
 	}
 	tt_topo_up(&t, 0);
-	topo_tune(&t, true);
+	topo_tune(&t, false);
 	printf("# %d rounds of %d configurations, %.2f s per workload\n",
 	       rounds, NCONF, seconds);
 	for (r = 0; r < rounds; r++)
