@@ -78,7 +78,8 @@ u32 tcpterm_unread(const struct sock *sk)
 	return unread;
 }
 
-void tcpterm_count_discard(struct sock *sk, struct tcpterm_sock *ts, u32 bytes)
+static void tcpterm_count_discard(struct sock *sk, struct tcpterm_sock *ts,
+				  u32 bytes)
 {
 	if (!bytes)
 		return;

@@ -15,7 +15,6 @@ int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen);
 
 u32 tcpterm_unread(const struct sock *sk);
-void tcpterm_count_discard(struct sock *sk, struct tcpterm_sock *ts, u32 bytes);
 u32 tcpterm_discard_unread(struct sock *sk, struct tcpterm_sock *ts);
 bool tcpterm_abort_resets(int state);
 
