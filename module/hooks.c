@@ -141,42 +141,31 @@ TCPTERM_FTRACE_CB(tcpterm_ft_getsockopt)
  */
 TCPTERM_FTRACE_CB(tcpterm_ft_reset)
 {
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-	struct sock *sk;
+	struct sock *sk = (struct sock *)tcpterm_ftrace_arg(fregs, 0);
 
-	if (!regs)
-		return;
-	sk = (struct sock *)tcpterm_arg(regs, 0);
 	if (tcpterm_prot_owns(sk))
-		tcpterm_on_reset(sk, (struct sk_buff *)tcpterm_arg(regs, 1));
+		tcpterm_on_reset(sk,
+				 (struct sk_buff *)tcpterm_ftrace_arg(fregs, 1));
 }
 
 /* A child meets its listener: children of other listeners cost one test. */
 TCPTERM_FTRACE_CB(tcpterm_ft_hashdance)
 {
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-	struct sock *listener;
+	struct sock *listener = (struct sock *)tcpterm_ftrace_arg(fregs, 0);
 
-	if (!regs)
-		return;
-	listener = (struct sock *)tcpterm_arg(regs, 0);
 	/* own_req is a bool: the ABI defines only the low 8 bits. */
-	if (tcpterm_prot_owns(listener) && (u8)tcpterm_arg(regs, 3))
+	if (tcpterm_prot_owns(listener) && (u8)tcpterm_ftrace_arg(fregs, 3))
 		tcpterm_sock_inherit(listener,
-				     (struct sock *)tcpterm_arg(regs, 1));
+				     (struct sock *)tcpterm_ftrace_arg(fregs, 1));
 }
 
 TCPTERM_FTRACE_CB(tcpterm_ft_queue_add)
 {
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-	struct sock *listener;
+	struct sock *listener = (struct sock *)tcpterm_ftrace_arg(fregs, 0);
 
-	if (!regs)
-		return;
-	listener = (struct sock *)tcpterm_arg(regs, 0);
 	if (tcpterm_prot_owns(listener))
 		tcpterm_sock_inherit(listener,
-				     (struct sock *)tcpterm_arg(regs, 2));
+				     (struct sock *)tcpterm_ftrace_arg(fregs, 2));
 }
 
 /*
@@ -237,10 +226,14 @@ static int tcpterm_hook_register(struct tcpterm_hook *h)
 	 * be cleared, which would switch every policy off without a word;
 	 * the sysctl write fails with EBUSY instead.
 	 */
-	h->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
-		       FTRACE_OPS_FL_PERMANENT;
+	h->ops.flags = FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT;
+	/*
+	 * A redirect rewrites the saved instruction pointer: that takes
+	 * the full register frame.  Observers only read arguments, which
+	 * the lighter trampoline saves as well.
+	 */
 	if (h->modify_ip)
-		h->ops.flags |= FTRACE_OPS_FL_IPMODIFY;
+		h->ops.flags |= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY;
 
 	err = ftrace_set_filter(&h->ops, name, strlen(name), 1);
 	if (err) {
