@@ -66,10 +66,10 @@
 #include <linux/tcpterm.h>
 
 #include "drain.h"
-#include "hooks.h"
 #include "netlink.h"
-#include "policy.h"
+#include "prot.h"
 #include "sock.h"
+#include "tcphelp.h"
 
 /* The errno a socket ended by a deadline reports to its owner. */
 static const int tcpterm_forced_errno = ETIMEDOUT;
@@ -360,7 +360,7 @@ static void tcpterm_release_held(struct sock *sk, struct tcpterm_sock *ts)
 	tcp_close(sk, 0);
 }
 
-void tcpterm_deadline_workfn(struct work_struct *work)
+static void tcpterm_deadline_workfn(struct work_struct *work)
 {
 	struct tcpterm_ext *ext = container_of(to_delayed_work(work),
 					       struct tcpterm_ext, dl_work);
@@ -394,7 +394,7 @@ void tcpterm_deadline_workfn(struct work_struct *work)
  * run at once, and frees the entry; during unload, the unload loop
  * does.  Returns whether the entry was taken.
  */
-bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
+static bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
 {
 	bool armed, taken;
 
@@ -643,6 +643,19 @@ void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts)
 	tcpterm_deadline_arm(sk, ts);
 }
 
+/* A new struct tcpterm_ext: its deadline is not armed. */
+static void tcpterm_deadline_init(struct tcpterm_ext *ext)
+{
+	INIT_DELAYED_WORK(&ext->dl_work, tcpterm_deadline_workfn);
+	INIT_LIST_HEAD(&ext->dl_node);
+}
+
+/* For the store (sock.c), wired by main.c. */
+const struct tcpterm_sock_ops tcpterm_drain_sock_ops = {
+	.ext_init	= tcpterm_deadline_init,
+	.take		= tcpterm_deadline_orphan,
+};
+
 int tcpterm_drain_init(void)
 {
 	tcpterm_dl_wq = alloc_workqueue("tcpterm_dl", WQ_UNBOUND, 0);
@@ -657,7 +670,7 @@ int tcpterm_drain_init(void)
  * progress, a peer's FIN), the destroy hook only marks it, and the loop
  * frees it.
  */
-void tcpterm_drain_exit(void)
+void tcpterm_drain_stop(void)
 {
 	struct tcpterm_ext *ext;
 	struct tcpterm_sock *ts;
@@ -692,5 +705,10 @@ void tcpterm_drain_exit(void)
 		spin_unlock_bh(&tcpterm_dl_lock);
 		tcpterm_deadline_put(sk, dead ? ts : NULL);
 	}
+}
+
+/* After the hooks: the reaps still queued run now. */
+void tcpterm_drain_exit(void)
+{
 	destroy_workqueue(tcpterm_dl_wq);
 }
