@@ -177,7 +177,8 @@ static void tcpterm_inherit(struct sock *listener, struct sock *child)
  * it, while some namespace gives anything (a patched-out branch until
  * then).  Children of other listeners cost one test.
  */
-static void tcpterm_child(struct sock *listener, struct sock *child)
+static __always_inline void tcpterm_child(struct sock *listener,
+					  struct sock *child)
 {
 	if (tcpterm_prot_owns(listener))
 		tcpterm_inherit(listener, child);
