@@ -792,6 +792,72 @@ static void precedence(const struct tt_variant *v)
 	ASSERT_EQ(0, rule_flush(fd));
 }
 
+/*
+ * A pipelining client of an unmodified server: two requests, the server
+ * reads one, answers it and closes.  Returns how the client's last read
+ * ended; *got is what it read of the response.
+ */
+static long pipeline(const struct tt_variant *v, struct tt_topo *t,
+		     const struct rule *r, long *got)
+{
+	enum { REQ = 1000, RESP = 256 * 1024 };
+	static char buf[65536];
+	int rcvbuf = 16384, fd;
+	struct tt_pair p;
+	long n, off;
+
+	tt_netem(t, 1, "rate 20mbit limit 1000");
+	p.lsn = tt_listen(t, v, -1);
+	if (r) {
+		struct rule rr = *r;
+
+		rr.pmin = local_port(p.lsn);
+		fd = genl_open();
+		ASSERT_GE(1, rule_add(fd, &rr));
+		close(fd);
+	}
+	p.cli = tt_connect(t, v, p.lsn);
+	p.srv = tt_accept(t, p.lsn);
+	ASSERT_EQ(0, setsockopt(p.cli, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+				sizeof(rcvbuf)));
+	tt_send(p.cli, 2 * REQ);
+	tt_wait_inq(p.srv, 2 * REQ);
+	ASSERT_EQ(REQ, recv(p.srv, buf, REQ, 0));
+	memset(buf, 'r', sizeof(buf));
+	for (off = 0; off < RESP; off += sizeof(buf))
+		ASSERT_EQ(sizeof(buf), send(p.srv, buf, sizeof(buf), 0));
+	close(p.srv);
+	*got = 0;
+	while ((n = tt_recv(p.cli, buf, sizeof(buf), 5000)) > 0)
+		*got += n;
+	close(p.cli);
+	close(p.lsn);
+	return n;
+}
+
+/*
+ * The operator's fix for a server nobody can change: a DRAIN rule on
+ * its port, and the client that lost its response to an RST gets all of
+ * it and a clean end.
+ */
+static void rule_drain_on_wire(const struct tt_variant *v)
+{
+	struct tt_topo stock, ruled;
+	long got, r;
+
+	tt_topo_up(&stock, 0);
+	r = pipeline(v, &stock, NULL, &got);
+	TT_LOG("stock: client read %ld bytes, then %ld", got, r);
+	ASSERT_EQ(-ECONNRESET, r);
+
+	tt_topo_up(&ruled, 0);
+	r = pipeline(v, &ruled, &RULE(.policy = TCPTERM_POLICY_DRAIN), &got);
+	TT_LOG("drain rule: client read %ld bytes, then %ld", got, r);
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(256 * 1024, got);
+	ASSERT_EQ(1, tt_stat(ruled.srv_ns, "Drains"));
+}
+
 #define CG_ROOT "/tmp/tt-cg"
 
 static uint64_t cg_id(const char *path)
@@ -970,6 +1036,7 @@ static const struct tt_test tests[] = {
 	{ "userns_denied",		userns_denied,			TT_V4 },
 	{ "rules_netlink",		rules_netlink,			TT_V4 },
 	{ "precedence",			precedence,			TT_V4V6 },
+	{ "rule_drain_on_wire",		rule_drain_on_wire,		TT_V4V6 },
 	{ "cgroup_rule",		cgroup_rule,			TT_V4 },
 	{ "sock_dump",			sock_dump,			TT_ALL },
 	{ "unload_with_rules",		unload_with_rules,		TT_V4 },
