@@ -158,7 +158,15 @@ TCPTERM_FTRACE_CB(tcpterm_ft_reset)
  */
 static void tcpterm_inherit(struct sock *listener, struct sock *child)
 {
-	struct tcpterm_sock *ts = tcpterm_sock_clone(listener, child);
+	struct tcpterm_sock *ts;
+
+	/*
+	 * sk_clone_lock() recorded the listener's ops, tcpterm's, as the
+	 * ops that made the child; its timewait socket and its final free
+	 * read them, possibly after tcpterm is gone.  The stock ops did.
+	 */
+	child->sk_prot_creator = tcpterm_prot_base(child);
+	ts = tcpterm_sock_clone(listener, child);
 
 	if (!ts)
 		return;
