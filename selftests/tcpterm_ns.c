@@ -1030,6 +1030,46 @@ static void unload_with_rules(const struct tt_variant *v)
 	ASSERT_EQ(0, rule_list(fd, &l));
 }
 
+/*
+ * A child of a listener with a policy ends in TIME_WAIT, then tcpterm is
+ * unloaded, then the namespace goes, which frees the timewait socket at
+ * once: that must not read tcpterm's ops (the child was cloned from a
+ * listener that had them).
+ */
+static void unload_child_timewait(const struct tt_variant *v)
+{
+	const char *ko = getenv("TCPTERM_KO");
+	struct tt_topo t;
+	struct tt_pair p;
+	char cmd[512], buf[16];
+	int init_ns = open("/proc/self/ns/net", O_RDONLY);
+
+	if (!ko)
+		TT_SKIP("TCPTERM_KO not set");
+	tt_topo_up(&t, 0);
+	p.lsn = tt_listen(&t, v, TCPTERM_POLICY_DRAIN);
+	p.cli = tt_connect(&t, v, p.lsn);
+	p.srv = tt_accept(&t, p.lsn);
+	close(p.srv);			/* the server closes first: TIME_WAIT */
+	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	close(p.cli);
+	close(p.lsn);
+	tt_msleep(200);
+	tt_enter(init_ns);
+	if (system("rmmod tcpterm"))
+		TT_FAIL("rmmod");
+	close(t.srv_ns);
+	close(t.cli_ns);
+	snprintf(cmd, sizeof(cmd), "/sbin/ip netns del %s && /sbin/ip netns del %s",
+		 t.srv, t.cli);
+	if (system(cmd))
+		TT_FAIL("ip netns del");
+	tt_msleep(2000);	/* the namespaces' cleanup, in a worker */
+	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
+	if (system(cmd))
+		TT_FAIL("insmod");
+}
+
 static const struct tt_test tests[] = {
 	{ "sysctl_isolation",		sysctl_isolation,		TT_V4 },
 	{ "sysctl_default_applies",	sysctl_default_applies,		TT_ALL },
@@ -1040,6 +1080,7 @@ static const struct tt_test tests[] = {
 	{ "cgroup_rule",		cgroup_rule,			TT_V4 },
 	{ "sock_dump",			sock_dump,			TT_ALL },
 	{ "unload_with_rules",		unload_with_rules,		TT_V4 },
+	{ "unload_child_timewait",	unload_child_timewait,		TT_V4 },
 };
 
 int main(int argc, char **argv)
