@@ -802,7 +802,7 @@ static long pipeline(const struct tt_variant *v, struct tt_topo *t,
 {
 	enum { REQ = 1000, RESP = 256 * 1024 };
 	static char buf[65536];
-	int rcvbuf = 16384, fd;
+	int rcvbuf = 16384, sndbuf = 4 << 20, fd;
 	struct tt_pair p;
 	long n, off;
 
@@ -820,6 +820,9 @@ static long pipeline(const struct tt_variant *v, struct tt_topo *t,
 	p.srv = tt_accept(t, p.lsn);
 	ASSERT_EQ(0, setsockopt(p.cli, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				sizeof(rcvbuf)));
+	/* The whole response fits the send buffer: send() never waits. */
+	ASSERT_EQ(0, setsockopt(p.srv, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+				sizeof(sndbuf)));
 	tt_send(p.cli, 2 * REQ);
 	tt_wait_inq(p.srv, 2 * REQ);
 	ASSERT_EQ(REQ, recv(p.srv, buf, REQ, 0));
