@@ -42,8 +42,10 @@ struct tcpterm_ext {
 
 	struct delayed_work	dl_work;
 	struct list_head	dl_node;	/* on the armed list */
-	bool			dl_dead;	/* socket destroyed while armed */
-	bool			dl_unload;	/* taken off by unload */
+	unsigned long		dl_at;		/* jiffies the work is due */
+	unsigned int		dl_runs;	/* of dl_work, queued or running */
+	bool			dl_dead;	/* socket destroyed */
+	bool			dl_unload;	/* in unload's hands */
 	bool			held;		/* closed, kept by tcpterm */
 	bool			draining;	/* input discarded after close */
 	bool			fin_queued;
