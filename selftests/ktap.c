@@ -5,25 +5,11 @@
 
 #include "ktap.h"
 
-static const struct tt_variant tt_variants[] = {
-	{ "ipv4",   2 /* AF_INET */,   "10.77.0.2",        "0.0.0.0" },
-	{ "ipv6",   10 /* AF_INET6 */, "fd77::2",          "::" },
-	{ "mapped", 10 /* AF_INET6 */, "::ffff:10.77.0.2", "::" },
+static const struct tt_variant *const tt_variants[] = {
+	&tt_ipv4, &tt_ipv6, &tt_mapped,
 };
 
 static const unsigned int tt_default_timeout_s = 60;
-
-int tt_scaled(int ms)
-{
-	static int scale;
-
-	if (!scale) {
-		const char *env = getenv("TCPTERM_TIME_SCALE");
-
-		scale = env && atoi(env) > 0 ? atoi(env) : 1;
-	}
-	return ms * scale;
-}
 
 static int tt_run_one(const struct tt_test *t, const struct tt_variant *v)
 {
@@ -71,7 +57,7 @@ int tt_main(int argc, char **argv, const struct tt_test *tests, int n)
 	for (i = 0; i < n; i++)
 		for (j = 0; j < 3; j++) {
 			snprintf(name, sizeof(name), "%s.%s", tests[i].name,
-				 tt_variants[j].name);
+				 tt_variants[j]->name);
 			if ((tests[i].variants & (1U << j)) &&
 			    tt_selected(argc, argv, name))
 				total++;
@@ -84,12 +70,12 @@ int tt_main(int argc, char **argv, const struct tt_test *tests, int n)
 			int rc;
 
 			snprintf(name, sizeof(name), "%s.%s", tests[i].name,
-				 tt_variants[j].name);
+				 tt_variants[j]->name);
 			if (!(tests[i].variants & (1U << j)) ||
 			    !tt_selected(argc, argv, name))
 				continue;
 			printf("# RUN %s\n", name);
-			rc = tt_run_one(&tests[i], &tt_variants[j]);
+			rc = tt_run_one(&tests[i], tt_variants[j]);
 			num++;
 			if (rc == KSFT_PASS) {
 				passed++;

@@ -10,23 +10,7 @@
 #ifndef TCPTERM_KTAP_H
 #define TCPTERM_KTAP_H
 
-#include <errno.h>
-#include <stdbool.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#define KSFT_PASS	0
-#define KSFT_FAIL	1
-#define KSFT_SKIP	4
-
-struct tt_variant {
-	const char *name;
-	int family;		/* socket family of both ends */
-	const char *srv_addr;	/* what the client connects to */
-	const char *srv_bind;	/* what the server binds */
-};
+#include "lib.h"
 
 /* Which variants a test runs for. */
 #define TT_V4		(1U << 0)
@@ -43,30 +27,6 @@ struct tt_test {
 };
 
 int tt_main(int argc, char **argv, const struct tt_test *tests, int n);
-
-/*
- * Scale a wait by TCPTERM_TIME_SCALE (default 1): slow kernels (KASAN
- * and lockdep under emulation) get longer upper bounds.  Only waits that
- * end as soon as the awaited event happens are scaled.
- */
-int tt_scaled(int ms);
-
-#define TT_FAIL(fmt, ...) do {						\
-	printf("# %s:%d: " fmt "\n", __FILE__, __LINE__, ##__VA_ARGS__);	\
-	fflush(stdout);							\
-	_exit(KSFT_FAIL);						\
-} while (0)
-
-#define TT_SKIP(fmt, ...) do {						\
-	printf("# SKIP: " fmt "\n", ##__VA_ARGS__);			\
-	fflush(stdout);							\
-	_exit(KSFT_SKIP);						\
-} while (0)
-
-#define TT_LOG(fmt, ...) do {						\
-	printf("# " fmt "\n", ##__VA_ARGS__);				\
-	fflush(stdout);							\
-} while (0)
 
 #define ASSERT_EQ(exp, got) do {					\
 	long long __e = (long long)(exp), __g = (long long)(got);	\

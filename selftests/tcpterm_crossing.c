@@ -22,7 +22,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "ktap.h"	/* until converted to the kernel harness */
 
 static const int tt_delay_ms = 50;
 

@@ -28,7 +28,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "lib.h"
+#include "ktap.h"	/* until converted to the kernel harness */
 
 /* Two pipelined requests; the response to the first is tt_resp bytes. */
 static const int tt_req = 100;

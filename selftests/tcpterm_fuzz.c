@@ -15,7 +15,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "ktap.h"	/* until converted to the kernel harness */
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262

@@ -61,7 +61,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "lib.h"
+#include "ktap.h"	/* until converted to the kernel harness */
 
 /* TCP header flags. */
 #define TT_FIN	0x01

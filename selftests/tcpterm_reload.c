@@ -35,7 +35,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "ktap.h"	/* until converted to the kernel harness */
 
 /* Per connection: bytes each way, so segments also go through the backlog. */
 static const int tt_bytes_each_way = 64 * 1024;

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "ktap.h"	/* until converted to the kernel harness */
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262

@@ -17,7 +17,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "ktap.h"	/* until converted to the kernel harness */
 
 static const int tt_workers = 4;
 /* Per worker; TCPTERM_STRESS_CONNS lowers it on slow (debug) kernels. */
