@@ -183,14 +183,21 @@ static int tt_harness_run(int argc, char **argv)
 static int (*const tt_stock_run)(int, char **) __attribute__((unused)) =
 	test_harness_run;
 
-/* At the end of a test file, in place of TEST_HARNESS_MAIN. */
-#define TT_HARNESS_MAIN							\
+/*
+ * At the end of a test file, in place of TEST_HARNESS_MAIN; a program
+ * with a main() of its own (that calls tt_harness_run()) puts
+ * TT_HARNESS_ORDER there instead: the cases then run in file order.
+ */
+#define TT_HARNESS_ORDER						\
 	static void __attribute__((constructor))			\
 	__constructor_order_last(void)					\
 	{								\
 		if (!__constructor_order)				\
 			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
-	}								\
+	}
+
+#define TT_HARNESS_MAIN							\
+	TT_HARNESS_ORDER						\
 	int main(int argc, char **argv)					\
 	{								\
 		return tt_harness_run(argc, argv);			\
