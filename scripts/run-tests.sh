@@ -88,12 +88,12 @@ total_pass=0
 total_fail=0
 total_skip=0
 
+. "$top/scripts/ktap.sh"
+
 # Count the nested (indented) KTAP results of a file.
 tally() { # file label
 	local p f s
-	p=$(grep -Ec '^ +ok [0-9]+ [^#]*$' "$1")
-	s=$(grep -Ec '^ +ok [0-9]+ .*# SKIP' "$1")
-	f=$(grep -Ec '^ +not ok [0-9]+' "$1")
+	read -r p f s < <(ktap_counts "$1")
 	echo "# $2: $p passed, $f failed, $s skipped"
 	summary+=("$2: $p passed, $f failed, $s skipped")
 	total_pass=$((total_pass + p))
@@ -284,13 +284,7 @@ splat='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection|possible recursive lo
 # What a guest that died was doing: the last program started, and the
 # last case that program started.
 last_running() { # result.log
-	awk '
-		/^# selftest: / { prog = substr($0, 13); kase = "" }
-		/^ +# RUN / { kase = $0; sub(/^ +# RUN /, "", kase) }
-		END {
-			if (prog == "") prog = "(no selftest had started)"
-			printf "%s%s\n", prog, kase == "" ? "" : ", case " kase
-		}' "$1"
+	ktap_last_running "$1"
 }
 
 report_guest() { # kernel

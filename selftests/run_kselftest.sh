@@ -21,7 +21,9 @@ debug) progs=$suite_debug ;;
 *) progs=$suite_full ;;
 esac
 filter=
-# TCPTERM_ONLY=PROGRAM[:FILTER]: one program, or its cases matching FILTER.
+# TCPTERM_ONLY=PROGRAM[:FILTER]: one program, or its cases matching FILTER
+# (for a C program on the kernel harness, a substring of the case's
+# FIXTURE.VARIANT.TEST, see harness.h; tcpterm_reload takes HOOK[,CYCLES]).
 if [ -n "${TCPTERM_ONLY:-}" ]; then
 	progs=${TCPTERM_ONLY%%:*}
 	case $TCPTERM_ONLY in *:*) filter=${TCPTERM_ONLY#*:} ;; esac
