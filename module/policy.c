@@ -163,6 +163,33 @@ static bool tcpterm_schedule_abort(struct sock *sk, struct tcpterm_sock *ts,
 }
 
 /*
+ * SHUT_RD of a HALF_DUPLEX socket in CLOSING or LAST_ACK: the peer sent
+ * its FIN, and we sent ours or queued it; tcp_abort() resets neither.
+ * While our FIN is still queued (the peer's window is closed) the peer
+ * has not been told our data ended: the socket is disconnected, which
+ * sends an RST in these states exactly then (tcp_disconnect()), and its
+ * owner reads ECONNABORTED as after any abort by the policy.  Once our
+ * FIN has left, the peer has read its end of file and an RST would only
+ * meet its TIME_WAIT: unread input stays for close(), whose stock RST
+ * the policy then accounts for.  Socket locked.
+ */
+static void tcpterm_shutdown_finished(struct sock *sk, struct tcpterm_sock *ts)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!((1 << sk->sk_state) & (TCPF_CLOSING | TCPF_LAST_ACK)) ||
+	    READ_ONCE(tp->snd_nxt) == READ_ONCE(tp->write_seq) ||
+	    !tcpterm_discard_unread(sk, ts))
+		return;
+	tcpterm_note_rst(sk, ts, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
+	/* The disconnect forgets the peer's FIN (SOCK_DONE); TCPTERM_INFO not. */
+	WRITE_ONCE(ts->peer_fin, true);
+	sk->sk_prot->disconnect(sk, 0);
+	WRITE_ONCE(sk->sk_err, tcpterm_abort_errno);
+	sk_error_report(sk);
+}
+
+/*
  * shutdown() of a socket with tcpterm's ops, after the stock shutdown;
  * socket locked.  @how is in RCV_SHUTDOWN/SEND_SHUTDOWN bits.
  * HALF_DUPLEX, read side closed: unread input is answered with RST now,
@@ -178,9 +205,12 @@ void tcpterm_on_shutdown(struct sock *sk, int how)
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	rcu_read_unlock();
-	if (!ts || tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX ||
-	    !tcpterm_abort_resets(sk->sk_state))
+	if (!ts || tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX)
 		return;
+	if (!tcpterm_abort_resets(sk->sk_state)) {
+		tcpterm_shutdown_finished(sk, ts);
+		return;
+	}
 	/* Without memory for the watch, late input goes unanswered. */
 	if (tcpterm_sock_ext(ts, GFP_KERNEL)) {
 		tcpterm_abort_prepare(ts);

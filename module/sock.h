@@ -75,6 +75,7 @@ struct tcpterm_sock {
 	spinlock_t		lock;		/* guards the fields below */
 	u8			rst_reason;
 	bool			peer_rst;
+	bool			peer_fin;	/* recorded before a disconnect */
 	bool			abort_pending;
 	u32			flags;		/* TCPTERM_F_* */
 	u64			bytes_discarded;

@@ -7,8 +7,10 @@
  * runner checks it).  The seed is printed, so a failure can be replayed
  * with TCPTERM_FUZZ_SEED.
  *
- * One case per family (kselftest_harness.h): fuzz.ipv4.options and
- * fuzz.ipv6.options, 300 s each (times TCPTERM_TIME_SCALE).
+ * Two cases per family (kselftest_harness.h): fuzz.ipv4.options and
+ * fuzz.ipv6.options, 300 s each (times TCPTERM_TIME_SCALE), and
+ * fuzz.*.table: every row of module/options.h, the table the module is
+ * built from, at and around its bounds.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -154,6 +156,63 @@ TEST_F_TIMEOUT(fuzz, options, 300)
 	TT_LOG("%d calls: %d succeeded, %d clean errors", tt_iterations, ok, errs);
 	ASSERT_LT(0, ok);
 	ASSERT_LT(0, errs);
+}
+
+/* The option table the module is built from (module/options.h). */
+static const struct tt_option {
+	const char *name;
+	int opt, min, max, def;
+} tt_options[] = {
+#define TCPTERM_OPTION(opt, field, lo, hi, def, users)	\
+	{ #opt, opt, lo, hi, def },
+#include "../module/options.h"
+#undef TCPTERM_OPTION
+};
+
+static int tt_get(int fd, int opt)
+{
+	socklen_t sl = sizeof(int);
+	int val = -12345;
+
+	if (getsockopt(fd, SOL_TCPTERM, opt, &val, &sl) || sl != sizeof(int))
+		return -12345;
+	return val;
+}
+
+/*
+ * Each row of the table, at and around its bounds: a fresh socket
+ * reads the default, every value in [min, max] is taken and reads back,
+ * min - 1 and max + 1 fail with EINVAL and change nothing.
+ */
+TEST_F(fuzz, table)
+{
+	const struct tt_variant *v = variant->net;
+	unsigned int i;
+
+	tt_rng = 1;
+	for (i = 0; i < sizeof(tt_options) / sizeof(tt_options[0]); i++) {
+		const struct tt_option *o = &tt_options[i];
+		int vals[] = { o->min, o->max, o->min + (int)rnd(o->max - o->min + 1) };
+		int fd = socket(v->family, SOCK_STREAM, 0);
+		int bad, j;
+
+		ASSERT_LE(0, fd);
+		TT_LOG("%s: %d to %d, default %d", o->name, o->min, o->max, o->def);
+		EXPECT_EQ(o->def, tt_get(fd, o->opt));
+		for (j = 0; j < 3; j++) {
+			EXPECT_EQ(0, setsockopt(fd, SOL_TCPTERM, o->opt,
+						&vals[j], sizeof(int)));
+			EXPECT_EQ(vals[j], tt_get(fd, o->opt));
+		}
+		bad = o->min - 1;
+		EXPECT_EQ(-1, setsockopt(fd, SOL_TCPTERM, o->opt, &bad, sizeof(int)));
+		EXPECT_EQ(EINVAL, errno);
+		bad = o->max + 1;
+		EXPECT_EQ(-1, setsockopt(fd, SOL_TCPTERM, o->opt, &bad, sizeof(int)));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(vals[2], tt_get(fd, o->opt));
+		close(fd);
+	}
 }
 
 TT_HARNESS_MAIN

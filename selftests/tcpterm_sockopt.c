@@ -23,6 +23,8 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -423,6 +425,109 @@ static void hd_late_data(struct __test_metadata *_metadata,
 	ASSERT_EQ(1, d.srv_rsts);
 	ASSERT_EQ(1, d.policy_rsts);
 	ASSERT_EQ(100, d.discarded);
+}
+
+static int tcp_state(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -1;
+	return ti.tcpi_state;
+}
+
+/*
+ * The server in LAST_ACK with its FIN still queued: the client sent
+ * tt_unread bytes and its FIN, stopped reading with a small receive
+ * buffer, and the server wrote until its send buffer filled, then shut
+ * its sending side.  Its FIN waits behind data the closed window holds.
+ */
+static void last_ack_setup(struct __test_metadata *_metadata,
+			   const struct tt_pair *p)
+{
+	static char chunk[65536];
+	int small = 4096, waited = 0, unsent = 0;
+
+	ASSERT_EQ(0, setsockopt(p->cli, SOL_SOCKET, SO_RCVBUF, &small,
+				sizeof(small)));
+	tt_send(p->cli, tt_unread);
+	ASSERT_EQ(0, shutdown(p->cli, SHUT_WR));
+	tt_wait_inq(p->srv, tt_unread);
+	while (tcp_state(p->srv) != TCP_CLOSE_WAIT && waited < tt_scaled(2000)) {
+		tt_msleep(10);
+		waited += 10;
+	}
+	ASSERT_EQ(TCP_CLOSE_WAIT, tcp_state(p->srv));
+	while (send(p->srv, chunk, sizeof(chunk), MSG_DONTWAIT) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(0, shutdown(p->srv, SHUT_WR));
+	ASSERT_EQ(TCP_LAST_ACK, tcp_state(p->srv));
+	ASSERT_EQ(0, ioctl(p->srv, SIOCOUTQNSD, &unsent));
+	ASSERT_LT(0, unsent);
+}
+
+/* Read @fd until it ends: 0 at end of file, else -errno. */
+static long read_to_end(int fd)
+{
+	static char buf[65536];
+	long r;
+
+	do
+		r = tt_recv(fd, buf, sizeof(buf), 5000);
+	while (r > 0);
+	return r;
+}
+
+/*
+ * HALF_DUPLEX, SHUT_RD in LAST_ACK with our FIN still queued: the peer
+ * has not been told our data ended, so it learns of the lost input by
+ * an RST (tcp_abort() sends none in LAST_ACK; disconnect does).
+ */
+TEST_F(hd, shutrd_last_ack)
+{
+	struct tcpterm_info info;
+	struct tt_counts c0, d;
+	struct tt_topo t = self->t;
+	struct tt_pair p = self->p;
+	char buf[64];
+
+	last_ack_setup(_metadata, &p);
+	tt_counts(&t, &c0);
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
+	ASSERT_EQ(-ECONNRESET, read_to_end(p.cli));
+	ASSERT_EQ(-ECONNABORTED, tt_recv(p.srv, buf, sizeof(buf), 0));
+	tt_get_info(p.srv, &info);
+	ASSERT_TRUE(info.tti_flags & TCPTERM_F_RST_SENT);
+	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, info.tti_rst_reason);
+	ASSERT_EQ(tt_unread, info.tti_bytes_discarded);
+	ASSERT_EQ(TCPTERM_PEER_FIN, info.tti_peer_end);
+	tt_delta(&t, &c0, &d);
+	/*
+	 * Ours, and maybe the stock answer to a window update the client
+	 * sent while reading, which finds no socket any more.
+	 */
+	ASSERT_LE(1, d.srv_rsts);
+	ASSERT_EQ(1, d.policy_rsts);
+	ASSERT_EQ(tt_unread, d.discarded);
+}
+
+/* The same without a policy: SHUT_RD changes nothing, a clean end. */
+TEST_F(net, stock_shutrd_last_ack)
+{
+	struct tt_counts c0, d;
+	struct tt_topo t = self->t;
+	struct tt_pair p;
+
+	pair_setup(variant->net, &t, &p, -1);
+	last_ack_setup(_metadata, &p);
+	tt_counts(&t, &c0);
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
+	ASSERT_EQ(0, read_to_end(p.cli));
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(0, d.srv_rsts);
+	ASSERT_EQ(0, d.policy_rsts);
 }
 
 TEST_F(hd, shutrd_late)
