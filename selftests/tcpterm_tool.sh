@@ -6,7 +6,9 @@
 # the event of that connection, run puts a policy on an unmodified
 # dynamically linked program (seen on the wire), -n selects the
 # namespace, and bad input or a missing module gives one line and
-# status 1.
+# status 1.  The family validates GET_STATS strictly and says why it
+# refuses a request (extack); looking the family up loads the module
+# (MODULE_ALIAS_GENL_FAMILY, through kernel.modprobe).
 #
 #   netns ttool-cli-PID                   netns ttool-srv-PID
 #   +---------------------+             +---------------------+
@@ -36,6 +38,7 @@ DIR=$(cd "$(dirname "$0")" && pwd)
 TCPTERM=${TCPTERM:-$(command -v tcpterm || echo /usr/sbin/tcpterm)}
 UNAWARE=$DIR/tcpterm_unaware
 JSON=$DIR/tcpterm_json
+GENL_REQ=$DIR/tcpterm_genl_req
 SRV=ttool-srv-$$
 CLI=ttool-cli-$$
 TMP=/tmp/ttool-$$
@@ -218,6 +221,29 @@ netns_selects() {
 	return 0
 }
 
+# What the tool relies on from the family: GET_STATS validated
+# strictly, with the kernel's reason for what it refuses (extack).
+netlink_strict() {
+	got=$($GENL_REQ plain) || fail "plain request"
+	[ "$got" = 'error=0 msg="" offset=-1' ] || fail "plain: $got"
+	# An attribute: EINVAL, the message, and the attribute (offset 20,
+	# after the netlink and genetlink headers) named.
+	got=$($GENL_REQ attr) || fail "attr request"
+	[ "$got" = 'error=22 msg="GET_STATS takes no attributes" offset=20' ] ||
+		fail "attr: $got"
+	got=$($GENL_REQ reserved) || fail "reserved request"
+	case $got in
+	error=22\ *reserved*) ;;
+	*) fail "reserved: $got" ;;
+	esac
+	got=$($GENL_REQ dump) || fail "dump request"
+	case $got in
+	error=95\ *) ;;
+	*) fail "dump: $got" ;;
+	esac
+	log "attr: $($GENL_REQ attr); reserved: $($GENL_REQ reserved)"
+}
+
 # Without the module (and nothing to load it from): one line, status 1,
 # and run does not start the program.
 missing_module() {
@@ -237,17 +263,50 @@ missing_module() {
 	return 0
 }
 
+# The lookup of the family asks modprobe for the module by its alias:
+# a kernel.modprobe of our own records the request and, as modprobe
+# would, loads tcpterm.ko only if the module declares that alias.
+module_autoload() {
+	mp=/proc/sys/kernel/modprobe
+	[ -w $mp ] || return $KSFT_SKIP
+	old=$(cat $mp)
+	cat >$TMP/modprobe <<-EOF
+	#!/bin/sh
+	echo "\$*" >>$TMP/modprobe.log
+	for a; do name=\$a; done
+	grep -q "alias=\$name" "$KO" && exec insmod "$KO"
+	exit 1
+	EOF
+	chmod +x $TMP/modprobe
+	loaded && { rmmod tcpterm || fail "rmmod"; }
+	echo $TMP/modprobe >$mp
+	$TCPTERM stats >$TMP/out 2>$TMP/err
+	rc=$?
+	echo "$old" >$mp
+	was=no
+	loaded && was=yes
+	loaded || insmod "$KO"
+	log "modprobe asked: $(cat $TMP/modprobe.log 2>/dev/null)"
+	[ $rc -eq 0 ] || fail "stats with the module unloaded: status $rc: $(cat $TMP/err)"
+	[ $was = yes ] || fail "the module was not loaded"
+	grep -q -- '-family-tcpterm$' $TMP/modprobe.log ||
+		fail "modprobe not asked for the family's alias"
+	cmp -s $TMP/out /proc/net/tcpterm || fail "stats after the load differ"
+}
+
 [ -x "$TCPTERM" ] || { echo "1..0 # SKIP no tcpterm tool"; exit $KSFT_SKIP; }
 loaded || insmod "$KO" || exit $KSFT_FAIL
 trap cleanup EXIT
 setup
 
-ktap_plan 7
+ktap_plan 9
 ktap_run help_and_bad_input
 ktap_run stats_match_proc
 ktap_run run_half_duplex_on_wire
 ktap_run run_drain_on_wire
 ktap_run monitor_json_event
 ktap_run netns_selects
+ktap_run netlink_strict
 ktap_run missing_module
+ktap_run module_autoload
 ktap_finish
