@@ -10,7 +10,8 @@
 # make headers_install   the uapi header alone
 # make dist         build/dist/tcpterm-<version>.tar.xz: a release tarball
 #                   (VERSION file, dkms.conf with its version)
-# make deb          build/deb/: the tcpterm-dkms and tcpterm-dev packages
+# make deb          build/deb/: the tcpterm-dkms, tcpterm-dev and
+#                   tcpterm-tools packages
 # make version      print the version (scripts/version.sh)
 # make check        install what is missing, build, boot a VM, run selftests
 # make check-full   the same, with every selftest on the debug kernel too
