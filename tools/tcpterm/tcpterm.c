@@ -224,6 +224,13 @@ static void nl_close(struct nl *nl)
 	mnl_socket_close(nl->sk);
 }
 
+/* One exchange: the caller's callback and data, and where errors go. */
+struct nl_talk {
+	struct nl *nl;
+	mnl_cb_t cb;
+	void *data;
+};
+
 static int extack_attr_cb(const struct nlattr *attr, void *data)
 {
 	struct nl *nl = data;
@@ -239,7 +246,7 @@ static int extack_attr_cb(const struct nlattr *attr, void *data)
 static int nl_error_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-	struct nl *nl = data;
+	struct nl_talk *t = data;
 	unsigned int off;
 
 	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e))) {
@@ -251,13 +258,20 @@ static int nl_error_cb(const struct nlmsghdr *nlh, void *data)
 		if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 			off += e->msg.nlmsg_len - sizeof(e->msg);
 		if (mnl_nlmsg_size(off) <= nlh->nlmsg_len)
-			mnl_attr_parse(nlh, off, extack_attr_cb, nl);
+			mnl_attr_parse(nlh, off, extack_attr_cb, t->nl);
 	}
 	if (e->error) {
 		errno = -e->error;
 		return MNL_CB_ERROR;
 	}
 	return MNL_CB_STOP;
+}
+
+static int nl_data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_talk *t = data;
+
+	return t->cb(nlh, t->data);
 }
 
 static mnl_cb_t nl_ctl_cbs[NLMSG_MIN_TYPE] = {
@@ -272,6 +286,7 @@ static mnl_cb_t nl_ctl_cbs[NLMSG_MIN_TYPE] = {
 static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		   void *data)
 {
+	struct nl_talk t = { .nl = nl, .cb = cb, .data = data };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	unsigned int seq = nlh->nlmsg_seq;
 	ssize_t n;
@@ -284,8 +299,8 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 		n = mnl_socket_recvfrom(nl->sk, buf, sizeof(buf));
 		if (n < 0)
 			return -1;
-		/* The error callback needs @nl; @cb gets @data. */
-		ret = mnl_cb_run2(buf, n, seq, nl->portid, cb, data,
+		errno = 0;
+		ret = mnl_cb_run2(buf, n, seq, nl->portid, nl_data_cb, &t,
 				  nl_ctl_cbs, NLMSG_MIN_TYPE);
 		if (ret == MNL_CB_ERROR && errno == 0)
 			errno = EPROTO;
@@ -728,6 +743,11 @@ static int do_run(int argc, char **argv)
 	unsigned long v;
 	int c, policy = 0;
 	struct nl nl;
+
+	for (c = 0; c < argc && strcmp(argv[c], "--"); c++)
+		;
+	if (c == argc)
+		return bad_usage("run: \"--\" before the program (tcpterm run OPTIONS -- PROGRAM)");
 
 	/* Nothing of a previous tcpterm run leaks into this one. */
 	unsetenv("TCPTERM_RUN_POLICY");
