@@ -90,6 +90,7 @@ help_and_bad_input() {
 	$TCPTERM help >$TMP/help || fail "help exited $?"
 	grep -q '^Usage: tcpterm' $TMP/help || fail "help: $(head -n 1 $TMP/help)"
 	for args in "run -p bogus -- true" "run -- true" "run -p drain" \
+		"run -p drain true" "run --grace 3600001 -- true" \
 		"rule add port 70000 policy drain" "rule add port 0 policy drain" \
 		"rule add cgroup relative/path policy drain" \
 		"rule add port 80" "show state bogus" "bogus" "stats extra" \
@@ -179,8 +180,11 @@ monitor_json_event() {
 	rsts0=$(proc_stat PolicyRsts)
 	$TCPTERM -n $SRV monitor -c 1 -j >$TMP/mon 2>$TMP/mon.err &
 	mpid=$!
-	# The monitor may not have joined yet: a new connection each time
-	# until it has printed its one event.
+	# The same in text, until SIGINT.
+	$TCPTERM -n $SRV monitor >$TMP/mon.txt 2>&1 &
+	tpid=$!
+	# The monitors may not have joined yet: a new connection each time
+	# until the JSON one has printed its one event.
 	port=8010
 	while [ $port -lt 8014 ] && kill -0 $mpid 2>/dev/null; do
 		sleep 1
@@ -188,8 +192,16 @@ monitor_json_event() {
 		port=$((port + 1))
 		sleep 1
 	done
+	kill -INT $tpid
+	wait $tpid
+	trc=$?
 	kill -0 $mpid 2>/dev/null && { kill $mpid; fail "monitor -c 1 did not end"; }
 	wait $mpid || fail "monitor exited $?: $(cat $TMP/mon.err)"
+	[ $trc -eq 0 ] || fail "monitor exited $trc on SIGINT: $(cat $TMP/mon.txt)"
+	log "monitor (text): $(head -n 1 $TMP/mon.txt)"
+	grep -Eq '^policy-rst 10\.78\.0\.2:80[0-9]+ 10\.78\.0\.1:[0-9]+ reason unread-on-shutdown netns [0-9]+$' \
+		$TMP/mon.txt || fail "monitor (text): $(cat $TMP/mon.txt)"
+	grep -qv '^policy-rst ' $TMP/mon.txt && fail "monitor (text): $(cat $TMP/mon.txt)"
 	[ "$(wc -l <$TMP/mon)" -eq 1 ] || fail "monitor printed $(wc -l <$TMP/mon) lines"
 	log "monitor: $(cat $TMP/mon)"
 	got=$($JSON event reason family saddr daddr sport <$TMP/mon) ||
