@@ -12,7 +12,7 @@ pkgs=(
 	sparse xz-utils zstd perl debootstrap
 	linux-source-6.1 libssl-dev
 	dkms dh-dkms debhelper lintian
-	libmnl-dev libjson-c-dev pkg-config
+	libmnl-dev libjson-c-dev
 	python3 python3-yaml python3-jsonschema
 )
 
