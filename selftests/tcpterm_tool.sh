@@ -13,6 +13,7 @@
 #   netns ttool-cli-PID                   netns ttool-srv-PID
 #   +---------------------+             +---------------------+
 #   | veth0 10.78.0.1     |<----------->| veth1 10.78.0.2     |
+#   |       fd78::1       |             |       fd78::2       |
 #   | tcpterm_unaware     |             | tcpterm_unaware     |
 #   |   client            |             |   server :PORT      |
 #   +---------------------+             |   (under tcpterm run|
@@ -26,10 +27,11 @@
 # or ("close") writes the reply and close()s with them unread.  "shut":
 # stock, the client reads the reply and EOF; with the half-duplex policy
 # the shutdown resets the connection (PolicyRsts +1, BytesDiscarded +5,
-# one policy-rst event) and the client reads ECONNRESET.  "close":
-# stock, the close() resets and the client reads ECONNRESET; with the
-# drain policy the client reads the reply and EOF (Drains +1).  The
-# namespaces are made with "ip netns add", so that -n NAME finds them.
+# one policy-rst event) and the client reads ECONNRESET, over IPv4 and
+# IPv6.  "close": stock, the close() resets and the client reads
+# ECONNRESET; with the drain policy the client reads the reply and EOF
+# (Drains +1).  The namespaces are made with "ip netns add", so that -n
+# NAME finds them.
 # shellcheck disable=SC2317 source=selftests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -53,6 +55,8 @@ setup() {
 		fail "veth"
 	ip -n $CLI addr add 10.78.0.1/24 dev veth0
 	ip -n $SRV addr add 10.78.0.2/24 dev veth1
+	ip -n $CLI addr add fd78::1/64 dev veth0 nodad
+	ip -n $SRV addr add fd78::2/64 dev veth1 nodad
 	for ns in $CLI $SRV; do
 		ip -n $ns link set lo up
 	done
@@ -74,13 +78,17 @@ proc_stat() { # name
 
 # One connection: the server (under "$@" after MODE, if any) on PORT;
 # the client's result line in $TMP/client, the server's in $TMP/server.
+# Over IPv4, or IPv6 with XFAM=inet6.
+XFAM=
 exchange() { # port shut|close [wrapper...]
 	port=$1
 	mode=$2
 	shift 2
-	ip netns exec $SRV "$@" $UNAWARE server "$port" $mode >$TMP/server 2>&1 &
+	addr=10.78.0.2
+	[ "$XFAM" = inet6 ] && addr=fd78::2
+	ip netns exec $SRV "$@" $UNAWARE server "$port" $mode $XFAM >$TMP/server 2>&1 &
 	spid=$!
-	ip netns exec $CLI $UNAWARE client 10.78.0.2 "$port" >$TMP/client 2>&1 ||
+	ip netns exec $CLI $UNAWARE client $addr "$port" >$TMP/client 2>&1 ||
 		{ kill $spid 2>/dev/null; fail "client: $(cat $TMP/client)"; }
 	wait $spid || fail "server: $(cat $TMP/server)"
 	log "server: $(cat $TMP/server); client: $(cat $TMP/client)"
@@ -156,6 +164,19 @@ run_half_duplex_on_wire() {
 	got=$($TCPTERM -n $SRV stats -j | $JSON PolicyRsts BytesDiscarded) ||
 		fail "stats -j"
 	[ "$got" = "$((rsts0 + 1)) $((disc0 + 5))" ] || fail "stats -j: $got"
+}
+
+# The same over IPv6: the library sets the policy on AF_INET6 sockets.
+run_half_duplex_inet6() {
+	XFAM=inet6
+	rsts0=$(proc_stat PolicyRsts)
+	exchange 8005 shut
+	grep -qx 'read 6 eof' $TMP/client || fail "stock: client $(cat $TMP/client)"
+	exchange 8006 shut $TCPTERM -n $SRV run -p half-duplex --
+	grep -qx 'read 0 error Connection reset by peer' $TMP/client ||
+		fail "half-duplex: client $(cat $TMP/client)"
+	[ "$(proc_stat PolicyRsts)" -eq $((rsts0 + 1)) ] ||
+		fail "PolicyRsts $(proc_stat PolicyRsts), expected $((rsts0 + 1))"
 }
 
 # close() with input unread: stock resets, the drain policy (with its
@@ -311,10 +332,11 @@ loaded || insmod "$KO" || exit $KSFT_FAIL
 trap cleanup EXIT
 setup
 
-ktap_plan 9
+ktap_plan 10
 ktap_run help_and_bad_input
 ktap_run stats_match_proc
 ktap_run run_half_duplex_on_wire
+ktap_run run_half_duplex_inet6
 ktap_run run_drain_on_wire
 ktap_run monitor_json_event
 ktap_run netns_selects
