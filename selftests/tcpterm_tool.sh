@@ -290,9 +290,18 @@ missing_module() {
 	rmmod tcpterm || fail "rmmod"
 	$TCPTERM run -p drain -- touch $TMP/ran >$TMP/out 2>$TMP/err
 	rc=$?
+	# rule and show too: a missing module is an error, not "unsupported".
+	for args in "rule show" "show" "monitor"; do
+		# shellcheck disable=SC2086
+		$TCPTERM $args >$TMP/out2 2>$TMP/err2
+		rc2=$?
+		[ $rc2 -eq 1 ] || break
+	done
 	insmod "$KO" || fail "insmod"
 	[ $rc -eq 1 ] || fail "run without module: status $rc"
 	[ -e $TMP/ran ] && fail "run started the program without the module"
+	[ $rc2 -eq 1 ] || fail "$args without module: status $rc2: $(cat $TMP/err2)"
+	grep -q 'not loaded' $TMP/err2 || fail "$args without module: $(cat $TMP/err2)"
 	return 0
 }
 

@@ -908,8 +908,17 @@ static int parse_rule(int argc, char **argv, struct rule *r)
 	return 0;
 }
 
+/*
+ * The module is looked up (and loaded) first, so that a missing module
+ * is an error like any other; then it says it lacks the command.
+ */
 static int unsupported(const char *what)
 {
+	struct nl nl;
+
+	if (nl_init(&nl))
+		return EXIT_FAILURE;
+	nl_close(&nl);
 	err("%s: not supported by this kernel module", what);
 	return EXIT_UNSUPPORTED;
 }
