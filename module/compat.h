@@ -21,6 +21,19 @@ static inline struct pt_regs *tcpterm_ftrace_regs(struct ftrace_regs *fregs)
 }
 
 /*
+ * Argument @n of a traced function, for callbacks registered without
+ * FTRACE_OPS_FL_SAVE_REGS: x86_64 saves the argument registers for every
+ * callback (DYNAMIC_FTRACE_WITH_ARGS).  The accessor came with 6.6's
+ * ftrace_regs.h; before it, struct ftrace_regs is a struct pt_regs.
+ */
+#ifdef TCPTERM_HAVE_FTRACE_REGS_GET_ARGUMENT
+#define tcpterm_ftrace_arg(fregs, n)	ftrace_regs_get_argument(fregs, n)
+#else
+#define tcpterm_ftrace_arg(fregs, n)	\
+	regs_get_kernel_argument(&(fregs)->regs, n)
+#endif
+
+/*
  * tcp_recvmsg() lost its addr_len argument (a feature probe in Kbuild
  * tells which one the target has); its flags stay the fourth argument.
  */

@@ -39,8 +39,8 @@
 
 #include "crossing.h"
 #include "netlink.h"
-#include "policy.h"
 #include "sock.h"
+#include "tcphelp.h"
 
 /*
  * The errno a crossing turns into.  EPROTO: the termination handshake

@@ -49,8 +49,12 @@
  * socket reference; a held socket also holds the reference its file
  * had.  The work runs at the earliest deadline, looks at the socket under
  * its lock and waits, resets, hands it to tcp_close(), or lets go once
- * the connection has ended.  Unload hands every held socket to
- * tcp_close() and cancels every deadline.
+ * the connection has ended.  A held socket that the stack closes in
+ * softirq (TIME_WAIT after the peer's FIN, a reset) is ended right there,
+ * as tcp_done() ends an orphan; its work only drops the reference, in
+ * one run for all the sockets that ended within tcpterm_reap_delay_ms.
+ * Unload hands every held socket to tcp_close() and cancels every
+ * deadline.
  */
 #include <linux/jiffies.h>
 #include <linux/list.h>
@@ -62,10 +66,10 @@
 #include <linux/tcpterm.h>
 
 #include "drain.h"
-#include "hooks.h"
 #include "netlink.h"
-#include "policy.h"
+#include "prot.h"
 #include "sock.h"
+#include "tcphelp.h"
 
 /* The errno a socket ended by a deadline reports to its owner. */
 static const int tcpterm_forced_errno = ETIMEDOUT;
@@ -81,6 +85,13 @@ static const int tcpterm_hold_states = TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 
 /* Grace progress is sampled this many times per GRACE_MS. */
 static const unsigned int tcpterm_grace_samples = 4;
+
+/*
+ * A socket destroyed while its deadline is armed leaves the entry and a
+ * reference for the work to drop.  Not at once: one work run then serves
+ * the many sockets that ended meanwhile, instead of a wakeup each.
+ */
+static const unsigned int tcpterm_reap_delay_ms = 100;
 
 static struct workqueue_struct *tcpterm_dl_wq;
 
@@ -349,7 +360,7 @@ static void tcpterm_release_held(struct sock *sk, struct tcpterm_sock *ts)
 	tcp_close(sk, 0);
 }
 
-void tcpterm_deadline_workfn(struct work_struct *work)
+static void tcpterm_deadline_workfn(struct work_struct *work)
 {
 	struct tcpterm_ext *ext = container_of(to_delayed_work(work),
 					       struct tcpterm_ext, dl_work);
@@ -383,7 +394,7 @@ void tcpterm_deadline_workfn(struct work_struct *work)
  * run at once, and frees the entry; during unload, the unload loop
  * does.  Returns whether the entry was taken.
  */
-bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
+static bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
 {
 	bool armed, taken;
 
@@ -395,7 +406,8 @@ bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
 	if (taken)
 		WRITE_ONCE(ts->ext->dl_dead, true);
 	if (armed)
-		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work, 0);
+		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work,
+				 msecs_to_jiffies(tcpterm_reap_delay_ms));
 	spin_unlock_bh(&tcpterm_dl_lock);
 	return taken;
 }
@@ -511,14 +523,41 @@ bool tcpterm_drain_data(struct sock *sk, struct tcpterm_sock *ts)
 }
 
 /*
- * sk_state_change of a watched socket.  For a held one, a change that
- * may end it (our FIN acknowledged, TIME_WAIT or reset: CLOSE) runs its
- * deadline work now.  True when tcpterm holds @sk.
+ * A held socket reached CLOSE (tcp_done(): TIME_WAIT, a reset, a
+ * timeout) while the stack had it spin-locked in softirq: end it there,
+ * as tcp_done() ends an orphan, instead of in a work run that would take
+ * its lock only to call tcp_close() on a closed socket.  The destroy op
+ * hands the entry to the deadline work, which drops its reference.
+ * False (the work ends it) in process context or while a task owns the
+ * socket: the owner, maybe that very work, still uses it after this.
+ */
+static bool tcpterm_end_held(struct sock *sk, struct tcpterm_sock *ts)
+{
+	if (in_task() || sock_owned_by_user(sk))
+		return false;
+	tcpterm_unwatch(sk, ts);
+	ts->ext->held = false;
+	/* Destroy op, unhash (done at CLOSE), orphan, the file's reference. */
+	sk_common_release(sk);
+	return true;
+}
+
+/*
+ * sk_state_change of a watched socket.  A held one that reached CLOSE
+ * ends now (here, or in its deadline work); on any other change (our
+ * FIN acknowledged) its deadline is looked at again, and the work runs
+ * only if that brought it forward.  True when tcpterm holds @sk.
  */
 bool tcpterm_drain_state_change(struct sock *sk, struct tcpterm_sock *ts)
 {
 	if (!ts->ext->held)
 		return false;
+	if (sk->sk_state != TCP_CLOSE) {
+		tcpterm_deadline_arm(sk, ts);
+		return true;
+	}
+	if (tcpterm_end_held(sk, ts))
+		return true;
 	spin_lock_bh(&tcpterm_dl_lock);
 	if (!list_empty(&ts->ext->dl_node))
 		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work, 0);
@@ -604,6 +643,19 @@ void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts)
 	tcpterm_deadline_arm(sk, ts);
 }
 
+/* A new struct tcpterm_ext: its deadline is not armed. */
+static void tcpterm_deadline_init(struct tcpterm_ext *ext)
+{
+	INIT_DELAYED_WORK(&ext->dl_work, tcpterm_deadline_workfn);
+	INIT_LIST_HEAD(&ext->dl_node);
+}
+
+/* For the store (sock.c), wired by main.c. */
+const struct tcpterm_sock_ops tcpterm_drain_sock_ops = {
+	.ext_init	= tcpterm_deadline_init,
+	.take		= tcpterm_deadline_orphan,
+};
+
 int tcpterm_drain_init(void)
 {
 	tcpterm_dl_wq = alloc_workqueue("tcpterm_dl", WQ_UNBOUND, 0);
@@ -618,7 +670,7 @@ int tcpterm_drain_init(void)
  * progress, a peer's FIN), the destroy hook only marks it, and the loop
  * frees it.
  */
-void tcpterm_drain_exit(void)
+void tcpterm_drain_stop(void)
 {
 	struct tcpterm_ext *ext;
 	struct tcpterm_sock *ts;
@@ -653,5 +705,10 @@ void tcpterm_drain_exit(void)
 		spin_unlock_bh(&tcpterm_dl_lock);
 		tcpterm_deadline_put(sk, dead ? ts : NULL);
 	}
+}
+
+/* After the hooks: the reaps still queued run now. */
+void tcpterm_drain_exit(void)
+{
 	destroy_workqueue(tcpterm_dl_wq);
 }

@@ -6,7 +6,7 @@
 
 struct sock;
 struct tcpterm_sock;
-struct work_struct;
+struct tcpterm_sock_ops;
 
 bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 			 long timeout);
@@ -15,10 +15,10 @@ bool tcpterm_drain_state_change(struct sock *sk, struct tcpterm_sock *ts);
 void tcpterm_drain_state(const struct sock *sk, int oldstate, int newstate);
 void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts);
 
-void tcpterm_deadline_workfn(struct work_struct *work);
-bool tcpterm_deadline_orphan(struct tcpterm_sock *ts);
+extern const struct tcpterm_sock_ops tcpterm_drain_sock_ops;
 
 int tcpterm_drain_init(void);
+void tcpterm_drain_stop(void);
 void tcpterm_drain_exit(void);
 
 #endif /* _TCPTERM_DRAIN_H */

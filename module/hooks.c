@@ -44,7 +44,9 @@
 #include "drain.h"
 #include "hooks.h"
 #include "policy.h"
+#include "prot.h"
 #include "sock.h"
+#include "sockopt.h"
 
 static atomic_t tcpterm_inflight = ATOMIC_INIT(0);
 
@@ -141,42 +143,51 @@ TCPTERM_FTRACE_CB(tcpterm_ft_getsockopt)
  */
 TCPTERM_FTRACE_CB(tcpterm_ft_reset)
 {
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-	struct sock *sk;
+	struct sock *sk = (struct sock *)tcpterm_ftrace_arg(fregs, 0);
 
-	if (!regs)
-		return;
-	sk = (struct sock *)tcpterm_arg(regs, 0);
 	if (tcpterm_prot_owns(sk))
-		tcpterm_on_reset(sk, (struct sk_buff *)tcpterm_arg(regs, 1));
+		tcpterm_on_reset(sk,
+				 (struct sk_buff *)tcpterm_ftrace_arg(fregs, 1));
+}
+
+/*
+ * A child of a listener with tcpterm's ops is queued (softirq).  It was
+ * cloned with the listener's ops; it keeps them only with an entry of
+ * its own, carrying the listener's settings.
+ */
+static void tcpterm_inherit(struct sock *listener, struct sock *child)
+{
+	struct tcpterm_sock *ts = tcpterm_sock_clone(listener, child);
+
+	if (!ts)
+		return;
+	if (IS_ERR(ts)) {
+		tcpterm_prot_detach(child);
+		if (PTR_ERR(ts) == -ENOMEM)
+			net_warn_ratelimited("no memory, child socket keeps the default policy\n");
+		return;
+	}
+	tcpterm_prot_attach(child, READ_ONCE(ts->p.crossing_error));
 }
 
 /* A child meets its listener: children of other listeners cost one test. */
 TCPTERM_FTRACE_CB(tcpterm_ft_hashdance)
 {
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-	struct sock *listener;
+	struct sock *listener = (struct sock *)tcpterm_ftrace_arg(fregs, 0);
 
-	if (!regs)
-		return;
-	listener = (struct sock *)tcpterm_arg(regs, 0);
 	/* own_req is a bool: the ABI defines only the low 8 bits. */
-	if (tcpterm_prot_owns(listener) && (u8)tcpterm_arg(regs, 3))
-		tcpterm_sock_inherit(listener,
-				     (struct sock *)tcpterm_arg(regs, 1));
+	if (tcpterm_prot_owns(listener) && (u8)tcpterm_ftrace_arg(fregs, 3))
+		tcpterm_inherit(listener,
+				(struct sock *)tcpterm_ftrace_arg(fregs, 1));
 }
 
 TCPTERM_FTRACE_CB(tcpterm_ft_queue_add)
 {
-	struct pt_regs *regs = tcpterm_ftrace_regs(fregs);
-	struct sock *listener;
+	struct sock *listener = (struct sock *)tcpterm_ftrace_arg(fregs, 0);
 
-	if (!regs)
-		return;
-	listener = (struct sock *)tcpterm_arg(regs, 0);
 	if (tcpterm_prot_owns(listener))
-		tcpterm_sock_inherit(listener,
-				     (struct sock *)tcpterm_arg(regs, 2));
+		tcpterm_inherit(listener,
+				(struct sock *)tcpterm_ftrace_arg(fregs, 2));
 }
 
 /*
@@ -237,10 +248,14 @@ static int tcpterm_hook_register(struct tcpterm_hook *h)
 	 * be cleared, which would switch every policy off without a word;
 	 * the sysctl write fails with EBUSY instead.
 	 */
-	h->ops.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_RECURSION |
-		       FTRACE_OPS_FL_PERMANENT;
+	h->ops.flags = FTRACE_OPS_FL_RECURSION | FTRACE_OPS_FL_PERMANENT;
+	/*
+	 * A redirect rewrites the saved instruction pointer: that takes
+	 * the full register frame.  Observers only read arguments, which
+	 * the lighter trampoline saves as well.
+	 */
 	if (h->modify_ip)
-		h->ops.flags |= FTRACE_OPS_FL_IPMODIFY;
+		h->ops.flags |= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY;
 
 	err = ftrace_set_filter(&h->ops, name, strlen(name), 1);
 	if (err) {
@@ -264,44 +279,6 @@ static void tcpterm_hook_unregister(struct tcpterm_hook *h)
 {
 	unregister_ftrace_function(&h->ops);
 	ftrace_free_filter(&h->ops);
-}
-
-/*
- * Per-socket protocol ops.  A socket that asks for tcpterm (or is the
- * child of a listener that did) gets a copy of its protocol's struct
- * proto with close, shutdown and destroy replaced, as sockmap and kTLS
- * do; every other op is the stock one.  Sockets that never asked keep
- * tcp_prot/tcpv6_prot and never reach tcpterm code.  A copy refuses
- * sockmap (no psock_update_sk_prot) and TCP_ULP is refused above: both
- * would wrap tcpterm's ops and keep them past unload.
- */
-enum { TCPTERM_V4, TCPTERM_V6, TCPTERM_NFAMILY };
-
-/*
- * Two copies per family: one with the stock recvmsg, and one for
- * sockets that asked for TCPTERM_CROSSING_ERROR, whose reads tcpterm
- * must see (index family * 2 + 1).
- */
-static struct proto tcpterm_prot[TCPTERM_NFAMILY * 2];
-static struct proto *tcpterm_base[TCPTERM_NFAMILY];
-
-static int tcpterm_prot_index(const struct proto *prot)
-{
-	if (prot >= tcpterm_prot && prot < tcpterm_prot + ARRAY_SIZE(tcpterm_prot))
-		return prot - tcpterm_prot;
-	return -1;
-}
-
-bool tcpterm_prot_owns(const struct sock *sk)
-{
-	return tcpterm_prot_index(READ_ONCE(sk->sk_prot)) >= 0;
-}
-
-static struct proto *tcpterm_prot_base(const struct sock *sk)
-{
-	int i = tcpterm_prot_index(READ_ONCE(sk->sk_prot));
-
-	return i >= 0 ? tcpterm_base[i / 2] : READ_ONCE(sk->sk_prot);
 }
 
 /*
@@ -338,6 +315,25 @@ static int tcpterm_prot_recvmsg(TCPTERM_RECVMSG_PARAMS)
 	return ret;
 }
 
+/*
+ * close(): the policy accounts for what the stock close is about to do,
+ * or DRAIN (or a grace) keeps the socket.  A socket in repair mode is
+ * being checkpointed, not ended: the stock close.
+ */
+static bool tcpterm_on_close(struct sock *sk, long timeout)
+{
+	struct tcpterm_sock *ts;
+
+	/* The entry lives until the socket's destroy op: no RCU needed. */
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	rcu_read_unlock();
+	if (!ts || tcp_sk(sk)->repair)
+		return false;
+	tcpterm_policy_close(sk, ts);
+	return tcpterm_drain_close(sk, ts, timeout);
+}
+
 static void tcpterm_prot_close(struct sock *sk, long timeout)
 {
 	struct proto *base = tcpterm_prot_base(sk);
@@ -346,15 +342,6 @@ static void tcpterm_prot_close(struct sock *sk, long timeout)
 	if (!tcpterm_on_close(sk, timeout))
 		base->close(sk, timeout);
 	tcpterm_redirect_done();
-}
-
-/*
- * The stock shutdown op of @sk's protocol (tcp_shutdown(), not exported
- * by every supported kernel).  Socket locked.
- */
-void tcpterm_stock_shutdown(struct sock *sk, int how)
-{
-	tcpterm_prot_base(sk)->shutdown(sk, how);
 }
 
 /* inet_shutdown() holds the socket lock; @how is in *_SHUTDOWN bits. */
@@ -380,75 +367,6 @@ static void tcpterm_prot_destroy(struct sock *sk)
 		base->destroy(sk);
 	WRITE_ONCE(sk->sk_prot, base);
 	tcpterm_redirect_done();
-}
-
-static void tcpterm_prot_build(int family, struct proto *base)
-{
-	struct proto *prot = &tcpterm_prot[family * 2];
-
-	tcpterm_base[family] = base;
-	*prot = *base;
-	prot->close = tcpterm_prot_close;
-	prot->shutdown = tcpterm_prot_shutdown;
-	prot->destroy = tcpterm_prot_destroy;
-	tcpterm_proto_refuse_sockmap(prot);
-	prot[1] = prot[0];
-	prot[1].recvmsg = tcpterm_prot_recvmsg;
-}
-
-static void tcpterm_prot_init(void)
-{
-	tcpterm_prot_build(TCPTERM_V4, &tcp_prot);
-#if IS_ENABLED(CONFIG_IPV6)
-	tcpterm_prot_build(TCPTERM_V6, &tcpv6_prot);
-#endif
-}
-
-/* The family of @prot, if it is a stock TCP one or tcpterm's. */
-static int tcpterm_family_index(const struct proto *prot)
-{
-	int i = tcpterm_prot_index(prot);
-
-	if (i >= 0)
-		return i / 2;
-	for (i = 0; i < TCPTERM_NFAMILY; i++)
-		if (tcpterm_base[i] && prot == tcpterm_base[i])
-			return i;
-	return -1;
-}
-
-/*
- * Can @sk take tcpterm's ops?  Only a socket with the stock TCP ops of
- * its family, or tcpterm's already: not one that kTLS, sockmap or MPTCP
- * wrapped.
- */
-bool tcpterm_prot_can_attach(const struct sock *sk)
-{
-	const struct proto *prot = READ_ONCE(sk->sk_prot);
-
-	return tcpterm_family_index(prot) >= 0;
-}
-
-/*
- * Give @sk tcpterm's ops, those that see reads if @reads; its entry
- * exists (sock.c).
- */
-void tcpterm_prot_attach(struct sock *sk, bool reads)
-{
-	int i = tcpterm_family_index(READ_ONCE(sk->sk_prot));
-
-	if (i >= 0)
-		WRITE_ONCE(sk->sk_prot, &tcpterm_prot[i * 2 + reads]);
-}
-
-/* Give @sk its stock ops back (unload, or a child that got no entry). */
-void tcpterm_prot_detach(struct sock *sk)
-{
-	const struct proto *prot = READ_ONCE(sk->sk_prot);
-	int i = tcpterm_prot_index(prot);
-
-	if (i >= 0)
-		WRITE_ONCE(sk->sk_prot, tcpterm_base[i / 2]);
 }
 
 /*
@@ -490,28 +408,14 @@ static void tcpterm_state_change(struct sock *sk)
 		orig(sk);
 }
 
-/* Socket locked (or not yet visible); any context; ts->ext made. */
-void tcpterm_watch(struct sock *sk, struct tcpterm_sock *ts)
-{
-	write_lock_bh(&sk->sk_callback_lock);
-	if (sk->sk_data_ready != tcpterm_data_ready) {
-		ts->ext->saved_data_ready = sk->sk_data_ready;
-		ts->ext->saved_state_change = sk->sk_state_change;
-		WRITE_ONCE(sk->sk_data_ready, tcpterm_data_ready);
-		WRITE_ONCE(sk->sk_state_change, tcpterm_state_change);
-	}
-	write_unlock_bh(&sk->sk_callback_lock);
-}
-
-void tcpterm_unwatch(struct sock *sk, struct tcpterm_sock *ts)
-{
-	write_lock_bh(&sk->sk_callback_lock);
-	if (sk->sk_data_ready == tcpterm_data_ready) {
-		WRITE_ONCE(sk->sk_data_ready, ts->ext->saved_data_ready);
-		WRITE_ONCE(sk->sk_state_change, ts->ext->saved_state_change);
-	}
-	write_unlock_bh(&sk->sk_callback_lock);
-}
+static const struct tcpterm_prot_hooks tcpterm_prot_hooks = {
+	.close		= tcpterm_prot_close,
+	.shutdown	= tcpterm_prot_shutdown,
+	.destroy	= tcpterm_prot_destroy,
+	.recvmsg	= tcpterm_prot_recvmsg,
+	.data_ready	= tcpterm_data_ready,
+	.state_change	= tcpterm_state_change,
+};
 
 static struct tracepoint *tcpterm_tp_state;
 
@@ -560,11 +464,25 @@ static void tcpterm_tp_unregister(void)
 	tracepoint_synchronize_unregister();
 }
 
+/*
+ * After every socket got its stock ops and callbacks back: wait for the
+ * calls that had already loaded tcpterm's.  A task between loading a
+ * pointer and counting itself in has not scheduled voluntarily since
+ * (RCU tasks); one counted in is waited for; one between counting itself
+ * out and its return instruction is covered by RCU tasks again.
+ */
+static void tcpterm_hooks_wait(void)
+{
+	synchronize_rcu_tasks();
+	wait_var_event(&tcpterm_inflight, !atomic_read(&tcpterm_inflight));
+	synchronize_rcu_tasks();
+}
+
 int tcpterm_hooks_init(void)
 {
 	int i, err;
 
-	tcpterm_prot_init();
+	tcpterm_prot_init(&tcpterm_prot_hooks);
 	err = tcpterm_tp_register();
 	if (err)
 		return err;
@@ -584,26 +502,31 @@ err_unwind:
 	return err;
 }
 
-/* No new entry, no new watch after this; sockets keep tcpterm's ops. */
+static void tcpterm_release_one(struct sock *sk, struct tcpterm_sock *ts)
+{
+	if (ts->ext)
+		tcpterm_unwatch(sk, ts);
+	tcpterm_prot_detach(sk);
+}
+
+/*
+ * Unload.  Held sockets and deadlines go first (drain.c hands each held
+ * socket to tcp_close()).  Every socket then gets its stock ops and
+ * callbacks back, once before the hooks go (so that no listener clones
+ * tcpterm's ops into a child the inherit hooks would no longer see: a
+ * clone in flight ends within an RCU grace period) and once after (for
+ * sockets tracked meanwhile).  Last, calls still inside tcpterm end.
+ */
 void tcpterm_hooks_exit(void)
 {
 	int i = ARRAY_SIZE(tcpterm_hooks);
 
+	tcpterm_drain_stop();
+	tcpterm_sock_for_each(tcpterm_release_one);
+	synchronize_rcu();
 	while (i--)
 		tcpterm_hook_unregister(&tcpterm_hooks[i]);
 	tcpterm_tp_unregister();
-}
-
-/*
- * After every socket got its stock ops and callbacks back: wait for the
- * calls that had already loaded tcpterm's.  A task between loading a
- * pointer and counting itself in has not scheduled voluntarily since
- * (RCU tasks); one counted in is waited for; one between counting itself
- * out and its return instruction is covered by RCU tasks again.
- */
-void tcpterm_hooks_wait(void)
-{
-	synchronize_rcu_tasks();
-	wait_var_event(&tcpterm_inflight, !atomic_read(&tcpterm_inflight));
-	synchronize_rcu_tasks();
+	tcpterm_sock_for_each(tcpterm_release_one);
+	tcpterm_hooks_wait();
 }

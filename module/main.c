@@ -9,13 +9,27 @@
  * (uapi/linux/tcpterm.h) and watches every connection for the one ending
  * TCP cannot make reliable: two FINs that cross.
  *
- * Layout: hooks.c attaches to the stack (per-socket protocol ops and
- * callbacks for sockets with a policy, ftrace by symbol name off the
- * data path, one tracepoint; no patched kernel), sock.c keeps per-socket state outside
- * struct sock, policy.c implements the policies and the socket option,
- * drain.c runs the DRAIN policy and the deadlines that bound a
- * termination, crossing.c detects crossings, netlink.c keeps per-netns
- * counters and sends events.  Version differences live in compat.h.
+ * Layers, each file calling only into the ones below it (checked by
+ * scripts/layers.sh in make check; options.h and compat.h are tables
+ * and shims every layer may use):
+ *
+ *   main.c                     init and exit, wiring the callbacks below
+ *   hooks.c                    how tcpterm gets into the stack: ftrace by
+ *                              symbol name off the data path, one
+ *                              tracepoint, the per-socket ops and
+ *                              callbacks; no patched kernel
+ *   sockopt.c                  the SOL_TCPTERM options (options.h)
+ *   policy.c drain.c crossing.c
+ *                              HALF_DUPLEX; DRAIN and the deadlines;
+ *                              FIN crossings
+ *   prot.c tcphelp.c           installing per-socket ops and callbacks;
+ *                              what the policies ask of TCP
+ *   sock.c                     per-socket state outside struct sock
+ *   netlink.c                  per-netns counters, events
+ *
+ * A lower layer that must reach a higher one gets a callback at init
+ * (the store's tcpterm_sock_ops, prot.c's tcpterm_prot_hooks).  Version
+ * differences live in compat.h.
  */
 #include <linux/module.h>
 
@@ -25,60 +39,54 @@
 #include "policy.h"
 #include "sock.h"
 
-static int __init tcpterm_init(void)
+static int tcpterm_store_init(void)
 {
-	int err;
-
-	err = tcpterm_sock_init();
-	if (err)
-		return err;
-	err = tcpterm_netlink_init();
-	if (err)
-		goto err_sock;
-	err = tcpterm_policy_init();
-	if (err)
-		goto err_netlink;
-	err = tcpterm_drain_init();
-	if (err)
-		goto err_policy;
-	err = tcpterm_hooks_init();
-	if (err)
-		goto err_drain;
-
-	pr_info("loaded\n");
-	return 0;
-
-err_drain:
-	tcpterm_drain_exit();
-err_policy:
-	tcpterm_policy_exit();
-err_netlink:
-	tcpterm_netlink_exit();
-err_sock:
-	tcpterm_sock_exit();
-	return err;
+	return tcpterm_sock_init(&tcpterm_drain_sock_ops);
 }
 
 /*
- * Held sockets and deadlines go first (they may still make entries
- * busy).  Every socket then gets its stock ops and callbacks back, once
- * before the hooks go (so that no listener clones tcpterm's ops into a
- * child the inherit hooks would no longer see: a clone in flight ends
- * within an RCU grace period) and once after (for sockets tracked
- * meanwhile).  Calls still inside tcpterm end; pending aborts finish;
- * then the rest, in the reverse order of init.
+ * The parts, bottom up.  Exit, and the unwind of a failed init, undo
+ * them top down with the same loop: the hook layer goes first and takes
+ * every socket's ops and callbacks back, so nothing below it is called
+ * any more.
  */
+static const struct {
+	int (*init)(void);
+	void (*exit)(void);
+} tcpterm_parts[] = {
+	{ tcpterm_store_init,		tcpterm_sock_exit },
+	{ tcpterm_netlink_init,		tcpterm_netlink_exit },
+	{ tcpterm_policy_init,		tcpterm_policy_exit },
+	{ tcpterm_drain_init,		tcpterm_drain_exit },
+	{ tcpterm_hooks_init,		tcpterm_hooks_exit },
+};
+
+/* Undo the first @n parts, last first. */
+static void tcpterm_undo(unsigned int n)
+{
+	while (n--)
+		tcpterm_parts[n].exit();
+}
+
+static int __init tcpterm_init(void)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < ARRAY_SIZE(tcpterm_parts); i++) {
+		err = tcpterm_parts[i].init();
+		if (err) {
+			tcpterm_undo(i);
+			return err;
+		}
+	}
+	pr_info("loaded\n");
+	return 0;
+}
+
 static void __exit tcpterm_exit(void)
 {
-	tcpterm_drain_exit();
-	tcpterm_sock_release_all();
-	synchronize_rcu();
-	tcpterm_hooks_exit();
-	tcpterm_sock_release_all();
-	tcpterm_hooks_wait();
-	tcpterm_policy_exit();
-	tcpterm_netlink_exit();
-	tcpterm_sock_exit();
+	tcpterm_undo(ARRAY_SIZE(tcpterm_parts));
 	pr_info("unloaded\n");
 }
 

@@ -9,7 +9,7 @@
  * when a child of a tracked listener is queued for accept().
  *
  * Socket addresses are reused, so an entry must die with its socket: a
- * tracked socket has tcpterm's protocol ops (hooks.c), whose destroy op
+ * tracked socket has tcpterm's protocol ops (prot.c), whose destroy op
  * removes it; ops and entry are made together and go together.
  * Beyond that, an entry is bound to its connection by the socket cookie
  * (made unique by the kernel, reset when the memory of a freed socket is
@@ -24,16 +24,14 @@
 #include <linux/sock_diag.h>
 #include <net/sock.h>
 
-#include "drain.h"
-#include "hooks.h"
 #include "netlink.h"
 #include "sock.h"
 
 /* What an untracked socket reports, and where a tracked one starts. */
 const struct tcpterm_params tcpterm_default_params = {
-	.policy		= TCPTERM_POLICY_DEFAULT,
-	.drain_time_ms	= TCPTERM_DRAIN_TIME_DEFAULT_MS,
-	.drain_idle_ms	= TCPTERM_DRAIN_IDLE_DEFAULT_MS,
+#define TCPTERM_OPTION(opt, field, lo, hi, def, users) .field = def,
+#include "options.h"
+#undef TCPTERM_OPTION
 };
 
 /*
@@ -55,6 +53,7 @@ static struct kmem_cache *tcpterm_sock_cache;
 static struct kmem_cache *tcpterm_ext_cache;
 static struct rhashtable tcpterm_socks;
 static atomic_t tcpterm_nsocks = ATOMIC_INIT(0);
+static const struct tcpterm_sock_ops *tcpterm_sock_cb;
 
 static const struct rhashtable_params tcpterm_sock_params = {
 	.key_len		= sizeof(struct sock *),
@@ -123,8 +122,7 @@ struct tcpterm_ext *tcpterm_sock_ext(struct tcpterm_sock *ts, gfp_t gfp)
 	if (!ext)
 		return NULL;
 	ext->ts = ts;
-	INIT_DELAYED_WORK(&ext->dl_work, tcpterm_deadline_workfn);
-	INIT_LIST_HEAD(&ext->dl_node);
+	tcpterm_sock_cb->ext_init(ext);
 	WRITE_ONCE(ts->ext, ext);
 	return ext;
 }
@@ -148,7 +146,7 @@ static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
 				 (u64)-1);
 		tcpterm_net_uncharge(sock_net(sk));
 	}
-	if (!tcpterm_deadline_orphan(ts))
+	if (!tcpterm_sock_cb->take(ts))
 		tcpterm_sock_free(ts);
 	return true;
 }
@@ -188,18 +186,56 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
 	return ts;
 }
 
+/* Where each int option (options.h) lives in struct tcpterm_params. */
+static const u8 tcpterm_param_offset[] = {
+#define TCPTERM_OPTION(opt, field, lo, hi, def, users)			\
+	[opt] = offsetof(struct tcpterm_params, field) + 1,
+#include "options.h"
+#undef TCPTERM_OPTION
+};
+
+/* The option's field in @p, or NULL (offsets are stored plus one). */
+static u32 *tcpterm_param_field(const struct tcpterm_params *p, int optname)
+{
+	if (optname < 0 || optname >= ARRAY_SIZE(tcpterm_param_offset) ||
+	    !tcpterm_param_offset[optname])
+		return NULL;
+	return (u32 *)((u8 *)p + tcpterm_param_offset[optname] - 1);
+}
+
+/* Option @optname of @p, read once; 0 for an unknown one. */
+u32 tcpterm_param_get(const struct tcpterm_params *p, int optname)
+{
+	u32 *f = tcpterm_param_field(p, optname);
+
+	return f ? READ_ONCE(*f) : 0;
+}
+
+/* Set option @optname of @p to @val, in range (sockopt.c checks). */
+void tcpterm_param_set(struct tcpterm_params *p, int optname, u32 val)
+{
+	u32 *f = tcpterm_param_field(p, optname);
+
+	if (f)
+		WRITE_ONCE(*f, val);
+}
+
 static void tcpterm_params_copy(struct tcpterm_params *dst,
 				const struct tcpterm_params *src)
 {
-	WRITE_ONCE(dst->policy, READ_ONCE(src->policy));
-	WRITE_ONCE(dst->crossing_error, READ_ONCE(src->crossing_error));
-	WRITE_ONCE(dst->drain_time_ms, READ_ONCE(src->drain_time_ms));
-	WRITE_ONCE(dst->drain_idle_ms, READ_ONCE(src->drain_idle_ms));
-	WRITE_ONCE(dst->grace_ms, READ_ONCE(src->grace_ms));
+	int opt;
+
+	for (opt = 0; opt < ARRAY_SIZE(tcpterm_param_offset); opt++)
+		tcpterm_param_set(dst, opt, tcpterm_param_get(src, opt));
 }
 
-/* A child is queued on @listener (softirq): copy what it opted in to. */
-void tcpterm_sock_inherit(struct sock *listener, struct sock *child)
+/*
+ * A child of @listener is queued (softirq): an entry for @child with the
+ * listener's settings.  NULL if the listener has no entry, an ERR_PTR as
+ * tcpterm_sock_get() when none could be made.
+ */
+struct tcpterm_sock *tcpterm_sock_clone(struct sock *listener,
+					struct sock *child)
 {
 	struct tcpterm_params params;
 	struct tcpterm_sock *parent, *ts;
@@ -210,18 +246,24 @@ void tcpterm_sock_inherit(struct sock *listener, struct sock *child)
 		tcpterm_params_copy(&params, &parent->p);
 	rcu_read_unlock();
 	if (!parent)
-		return;
+		return NULL;
 
 	ts = tcpterm_sock_get(child, GFP_ATOMIC);
-	if (IS_ERR(ts)) {
-		/* It must not keep the ops without an entry. */
-		tcpterm_prot_detach(child);
-		if (PTR_ERR(ts) == -ENOMEM)
-			net_warn_ratelimited("no memory, child socket keeps the default policy\n");
+	if (!IS_ERR(ts))
+		tcpterm_params_copy(&ts->p, &params);
+	return ts;
+}
+
+/* Input of @sk that its owner will never read was thrown away. */
+void tcpterm_sock_count_discard(struct sock *sk, struct tcpterm_sock *ts,
+				u32 bytes)
+{
+	if (!bytes)
 		return;
-	}
-	tcpterm_params_copy(&ts->p, &params);
-	tcpterm_prot_attach(child, params.crossing_error);
+	spin_lock_bh(&ts->lock);
+	ts->bytes_discarded += bytes;
+	spin_unlock_bh(&ts->lock);
+	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_BYTES_DISCARDED, bytes);
 }
 
 static void tcpterm_sock_free_rcu(struct rcu_head *head)
@@ -259,10 +301,11 @@ void tcpterm_sock_destroy(struct sock *sk)
  * Charged to the memory cgroup of the task that asks (SLAB_ACCOUNT); a
  * child made in softirq is charged to none, as the socket itself.
  */
-int tcpterm_sock_init(void)
+int tcpterm_sock_init(const struct tcpterm_sock_ops *ops)
 {
 	int err;
 
+	tcpterm_sock_cb = ops;
 	tcpterm_sock_cache = KMEM_CACHE(tcpterm_sock, SLAB_ACCOUNT);
 	tcpterm_ext_cache = KMEM_CACHE(tcpterm_ext, SLAB_ACCOUNT);
 	if (!tcpterm_sock_cache || !tcpterm_ext_cache) {
@@ -286,12 +329,13 @@ static void tcpterm_sock_free_one(void *ptr, void *arg)
 }
 
 /*
- * Unload, once no entry can be made: every tracked socket that is still
- * alive gets its stock ops and callbacks back.  An entry whose socket is
- * being freed is skipped (its memory may already be another socket's:
- * only a reference taken on a matching cookie makes the socket ours).
+ * Unload: @fn is called for each entry whose socket is alive, with a
+ * reference held.  An entry whose socket is being freed is skipped (its
+ * memory may already be another socket's: only a reference taken on a
+ * matching cookie makes the socket ours).
  */
-void tcpterm_sock_release_all(void)
+void tcpterm_sock_for_each(void (*fn)(struct sock *sk,
+				      struct tcpterm_sock *ts))
 {
 	struct rhashtable_iter iter;
 	struct tcpterm_sock *ts;
@@ -305,11 +349,8 @@ void tcpterm_sock_release_all(void)
 		sk = ts->sk;
 		if (!refcount_inc_not_zero(&sk->sk_refcnt))
 			continue;
-		if (tcpterm_sock_same(ts, sk)) {
-			if (ts->ext)
-				tcpterm_unwatch(sk, ts);
-			tcpterm_prot_detach(sk);
-		}
+		if (tcpterm_sock_same(ts, sk))
+			fn(sk, ts);
 		sock_put(sk);
 	}
 	rhashtable_walk_stop(&iter);

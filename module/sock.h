@@ -10,16 +10,19 @@
 
 struct sock;
 
-/* Per-socket settings; a child copies its listener's. */
+/* Per-socket settings (options.h); a child copies its listener's. */
 struct tcpterm_params {
-	u8			policy;
-	u8			crossing_error;
+	u32			policy;
+	u32			crossing_error;
 	u32			drain_time_ms;
 	u32			drain_idle_ms;
 	u32			grace_ms;
 };
 
 extern const struct tcpterm_params tcpterm_default_params;
+
+u32 tcpterm_param_get(const struct tcpterm_params *p, int optname);
+void tcpterm_param_set(struct tcpterm_params *p, int optname, u32 val);
 
 struct tcpterm_abort_work;
 
@@ -77,16 +80,31 @@ struct tcpterm_sock {
 	u64			crossed_time_ns;
 };
 
-int tcpterm_sock_init(void);
+/*
+ * What the store calls back into, so that it needs to know nothing of
+ * the layers above it (main.c wires them): @ext_init prepares a new
+ * struct tcpterm_ext, @take is offered an entry whose socket is being
+ * destroyed and keeps it (true) if something still refers to it.
+ */
+struct tcpterm_sock_ops {
+	void (*ext_init)(struct tcpterm_ext *ext);
+	bool (*take)(struct tcpterm_sock *ts);
+};
+
+int tcpterm_sock_init(const struct tcpterm_sock_ops *ops);
 void tcpterm_sock_exit(void);
 
 bool tcpterm_sock_any(void);
 struct tcpterm_sock *tcpterm_sock_lookup(const struct sock *sk);
 struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp);
-void tcpterm_sock_inherit(struct sock *listener, struct sock *child);
+struct tcpterm_sock *tcpterm_sock_clone(struct sock *listener,
+					struct sock *child);
 void tcpterm_sock_destroy(struct sock *sk);
 void tcpterm_sock_free(struct tcpterm_sock *ts);
 struct tcpterm_ext *tcpterm_sock_ext(struct tcpterm_sock *ts, gfp_t gfp);
-void tcpterm_sock_release_all(void);
+void tcpterm_sock_count_discard(struct sock *sk, struct tcpterm_sock *ts,
+				u32 bytes);
+void tcpterm_sock_for_each(void (*fn)(struct sock *sk,
+				      struct tcpterm_sock *ts));
 
 #endif /* _TCPTERM_SOCK_H */

@@ -191,6 +191,8 @@ host_checks() {
 	check checkpatch_strict scripts/style.sh
 	check sparse_clean bash -c 'make sparse 2>&1 | tee /dev/stderr | { ! grep -E "(warning|error):"; }'
 	check api_break_fails_build scripts/api-break.sh
+	check module_layers_one_way scripts/layers.sh
+	check man_options_table scripts/options.sh
 }
 timed host_checks host_checks >"$run_dir/host-checks.log"
 cat "$run_dir/host-checks.log"
