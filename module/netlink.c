@@ -12,7 +12,9 @@
  * tcpterm_events_interval_ms (so one namespace cannot starve another);
  * what goes over is counted in EventsDropped, never queued.
  */
+#include <linux/genetlink.h>
 #include <linux/ipv6.h>
+#include <linux/module.h>
 #include <linux/percpu.h>
 #include <linux/ratelimit.h>
 #include <linux/proc_fs.h>
@@ -143,16 +145,19 @@ static struct pernet_operations tcpterm_net_ops = {
 	.size	= sizeof(struct tcpterm_net),
 };
 
-static const struct nla_policy tcpterm_nl_policy[TCPTERM_A_MAX + 1] = {
-	[TCPTERM_A_KIND]	= { .type = NLA_U8 },
-	[TCPTERM_A_FAMILY]	= { .type = NLA_U8 },
-	[TCPTERM_A_SADDR]	= { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
-	[TCPTERM_A_DADDR]	= { .type = NLA_BINARY, .len = sizeof(struct in6_addr) },
-	[TCPTERM_A_SPORT]	= { .type = NLA_U16 },
-	[TCPTERM_A_DPORT]	= { .type = NLA_U16 },
-	[TCPTERM_A_NETNS_INO]	= { .type = NLA_U32 },
-	[TCPTERM_A_REASON]	= { .type = NLA_U8 },
-	[TCPTERM_A_STATS]	= { .type = NLA_NESTED },
+/*
+ * What a request may carry.  tcpterm is a new family, so resv_start_op
+ * stays 0 and the core validates every command strictly: reserved
+ * header bits, unknown attribute types and trailing bytes are refused.
+ * Each command has its own policy, and every attribute it does not take
+ * is refused with a message saying why (the event attributes are only
+ * ever sent by the kernel).
+ */
+static const struct nla_policy tcpterm_get_stats_policy[TCPTERM_A_MAX + 1] = {
+	[1 ... TCPTERM_A_MAX] = {
+		.type = NLA_REJECT,
+		.reject_message = "GET_STATS takes no attributes",
+	},
 };
 
 static const struct genl_multicast_group tcpterm_mcgrps[] = {
@@ -164,10 +169,12 @@ static const struct genl_multicast_group tcpterm_mcgrps[] = {
 
 static int tcpterm_nl_get_stats(struct sk_buff *skb, struct genl_info *info);
 
-static const struct genl_small_ops tcpterm_nl_ops[] = {
+static const struct genl_ops tcpterm_nl_ops[] = {
 	{
 		.cmd	= TCPTERM_CMD_GET_STATS,
 		.doit	= tcpterm_nl_get_stats,
+		.policy	= tcpterm_get_stats_policy,
+		.maxattr = TCPTERM_A_MAX,
 	},
 };
 
@@ -175,11 +182,11 @@ static struct genl_family tcpterm_family __ro_after_init = {
 	.name		= TCPTERM_GENL_NAME,
 	.version	= TCPTERM_GENL_VERSION,
 	.maxattr	= TCPTERM_A_MAX,
-	.policy		= tcpterm_nl_policy,
 	.netnsok	= true,
+	.resv_start_op	= 0,	/* strict validation of every command */
 	.module		= THIS_MODULE,
-	.small_ops	= tcpterm_nl_ops,
-	.n_small_ops	= ARRAY_SIZE(tcpterm_nl_ops),
+	.ops		= tcpterm_nl_ops,
+	.n_ops		= ARRAY_SIZE(tcpterm_nl_ops),
 	.mcgrps		= tcpterm_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(tcpterm_mcgrps),
 };
@@ -302,6 +309,9 @@ int tcpterm_netlink_init(void)
 		unregister_pernet_subsys(&tcpterm_net_ops);
 	return err;
 }
+
+/* The first lookup of the family (tcpterm(8) does one) loads the module. */
+MODULE_ALIAS_GENL_FAMILY(TCPTERM_GENL_NAME);
 
 void tcpterm_netlink_exit(void)
 {

@@ -45,7 +45,8 @@ run_t0=$(date +%s)
 # caches (the debug kernel already built).  A guest's budget allows for
 # one other guest running beside it (VM_JOBS).
 declare -A budget=(
-	[deps]=240 [build]=90 [host_checks]=300 [runner]=240 [packaging]=300
+	[deps]=240 [build]=90 [host_checks]=300 [runner]=240 [tool_docs]=120
+	[packaging]=300
 	[fetch_6.12]=300 [fetch_7.2]=480 [debug_kernel_build]=1500
 	[guest_6.1]=360 [guest_6.12]=360 [guest_7.2]=360 [guest_debug]=900
 )
@@ -121,7 +122,8 @@ timed deps scripts/deps.sh | tee "$run_dir/deps.log" ||
 # warning fails the run (host_checks: build_w1_warning_free).
 build_all() {
 	make -s module W=1 2>&1 | tee "$run_dir/module-build.log" &&
-		make -s selftests
+		make -s selftests &&
+		make -s tools 2>&1 | tee "$run_dir/tools-build.log"
 }
 timed build build_all || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
@@ -185,6 +187,7 @@ host_checks() {
 		fi
 	}
 	check build_w1_warning_free bash -c "! grep -E 'warning:|error:' '$run_dir/module-build.log'"
+	check tools_warning_free bash -c "! grep -E 'warning:|error:' '$run_dir/tools-build.log'"
 	check checkpatch_strict scripts/style.sh
 	check sparse_clean bash -c 'make sparse 2>&1 | tee /dev/stderr | { ! grep -E "(warning|error):"; }'
 	check api_break_fails_build scripts/api-break.sh
@@ -208,6 +211,25 @@ runner_rc=$?
 } >"$run_dir/runner.log"
 cat "$run_dir/runner.log"
 tally "$run_dir/runner.log" runner
+
+# tcpterm(8): its man page and usage text agree (scripts/test-manpage.sh);
+# the family's YNL spec against the kernel's schema and tools and the
+# uapi header (scripts/test-ynl.sh).
+tool_docs() {
+	local t rc
+	echo "# selftest: tool_docs"
+	for t in test-manpage.sh test-ynl.sh; do
+		scripts/$t >"$run_dir/$t.raw" 2>"$run_dir/$t.err"
+		rc=$?
+		sed 's/^/  /' "$run_dir/$t.raw"
+		if [ $rc -ne 0 ] && ! grep -q '^not ok' "$run_dir/$t.raw"; then
+			echo "  not ok 99 $t exited with status $rc"
+		fi
+	done
+}
+timed tool_docs tool_docs >"$run_dir/tool-docs.log"
+cat "$run_dir/tool-docs.log"
+tally "$run_dir/tool-docs.log" tool_docs
 
 # Packaging: the .debs and lintian, the release tarball built and
 # installed as a user would, tcpterm-dkms installed here and built by

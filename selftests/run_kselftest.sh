@@ -14,7 +14,7 @@ export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 # unload the module, churn sockets and drive the policies on the wire,
 # where memory errors and lock-order problems live.  make check-full runs
 # "full" on the debug kernel too.
-suite_full="module_load.sh tcpterm_zerocost.sh tcpterm_sockopt tcpterm_crossing tcpterm_drain tcpterm_hostile tcpterm_fuzz tcpterm_stress tcpterm_reload bench_smoke.sh"
+suite_full="module_load.sh tcpterm_zerocost.sh tcpterm_sockopt tcpterm_crossing tcpterm_drain tcpterm_hostile tcpterm_fuzz tcpterm_stress tcpterm_reload tcpterm_tool.sh bench_smoke.sh"
 suite_debug="module_load.sh tcpterm_drain tcpterm_fuzz tcpterm_stress tcpterm_reload"
 case ${TCPTERM_SUITE:-full} in
 debug) progs=$suite_debug ;;
