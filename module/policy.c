@@ -67,6 +67,37 @@ static void tcpterm_note_rst(struct sock *sk, struct tcpterm_sock *ts,
 }
 
 /*
+ * Is @sk in CLOSING or LAST_ACK (the peer's FIN is in; tcp_abort() resets
+ * in neither) with our FIN still queued behind data the peer's closed
+ * window holds?  Then the peer has not been told our data ended, and
+ * disconnecting sends it an RST (tcp_disconnect() resets in these states
+ * exactly then).  Once our FIN has left, the peer has read its end of
+ * file and an RST would only meet its TIME_WAIT.  Socket locked.
+ */
+static bool tcpterm_fin_unsent_after_peer(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return (1 << sk->sk_state) & (TCPF_CLOSING | TCPF_LAST_ACK) &&
+	       READ_ONCE(tp->snd_nxt) != READ_ONCE(tp->write_seq);
+}
+
+/*
+ * Reset @sk in CLOSING or LAST_ACK (tcpterm_fin_unsent_after_peer()):
+ * its owner reads ECONNABORTED, as after tcp_abort().  Socket locked.
+ */
+static void tcpterm_disconnect(struct sock *sk, struct tcpterm_sock *ts,
+			       enum tcpterm_rst_reason reason)
+{
+	tcpterm_note_rst(sk, ts, reason);
+	/* The disconnect forgets the peer's FIN (SOCK_DONE); TCPTERM_INFO not. */
+	WRITE_ONCE(ts->peer_fin, true);
+	sk->sk_prot->disconnect(sk, 0);
+	WRITE_ONCE(sk->sk_err, tcpterm_abort_errno);
+	sk_error_report(sk);
+}
+
+/*
  * Process context, socket not locked: throw away the input and reset.
  * tcp_abort() sends the RST (where TCP sends one) and ends the socket
  * with ECONNABORTED for its owner.
@@ -76,17 +107,25 @@ static void tcpterm_abort(struct sock *sk, enum tcpterm_rst_reason reason)
 	struct tcpterm_sock *ts;
 
 	lock_sock(sk);
-	if (sock_flag(sk, SOCK_DEAD) || !tcpterm_abort_resets(sk->sk_state)) {
+	/* The entry lives until the socket's destroy op: no RCU needed. */
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	rcu_read_unlock();
+	if (!ts || sock_flag(sk, SOCK_DEAD)) {
 		release_sock(sk);
 		return;
 	}
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (ts) {
-		tcpterm_discard_unread(sk, ts);
-		tcpterm_note_rst(sk, ts, reason);
+	if (!tcpterm_abort_resets(sk->sk_state)) {
+		/* Our FIN queued meanwhile (shutdown(SHUT_WR) after SHUT_RD). */
+		if (tcpterm_fin_unsent_after_peer(sk)) {
+			tcpterm_discard_unread(sk, ts);
+			tcpterm_disconnect(sk, ts, reason);
+		}
+		release_sock(sk);
+		return;
 	}
-	rcu_read_unlock();
+	tcpterm_discard_unread(sk, ts);
+	tcpterm_note_rst(sk, ts, reason);
 	release_sock(sk);
 	tcp_abort(sk, tcpterm_abort_errno);
 }
@@ -163,33 +202,6 @@ static bool tcpterm_schedule_abort(struct sock *sk, struct tcpterm_sock *ts,
 }
 
 /*
- * SHUT_RD of a HALF_DUPLEX socket in CLOSING or LAST_ACK: the peer sent
- * its FIN, and we sent ours or queued it; tcp_abort() resets neither.
- * While our FIN is still queued (the peer's window is closed) the peer
- * has not been told our data ended: the socket is disconnected, which
- * sends an RST in these states exactly then (tcp_disconnect()), and its
- * owner reads ECONNABORTED as after any abort by the policy.  Once our
- * FIN has left, the peer has read its end of file and an RST would only
- * meet its TIME_WAIT: unread input stays for close(), whose stock RST
- * the policy then accounts for.  Socket locked.
- */
-static void tcpterm_shutdown_finished(struct sock *sk, struct tcpterm_sock *ts)
-{
-	const struct tcp_sock *tp = tcp_sk(sk);
-
-	if (!((1 << sk->sk_state) & (TCPF_CLOSING | TCPF_LAST_ACK)) ||
-	    READ_ONCE(tp->snd_nxt) == READ_ONCE(tp->write_seq) ||
-	    !tcpterm_discard_unread(sk, ts))
-		return;
-	tcpterm_note_rst(sk, ts, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
-	/* The disconnect forgets the peer's FIN (SOCK_DONE); TCPTERM_INFO not. */
-	WRITE_ONCE(ts->peer_fin, true);
-	sk->sk_prot->disconnect(sk, 0);
-	WRITE_ONCE(sk->sk_err, tcpterm_abort_errno);
-	sk_error_report(sk);
-}
-
-/*
  * shutdown() of a socket with tcpterm's ops, after the stock shutdown;
  * socket locked.  @how is in RCV_SHUTDOWN/SEND_SHUTDOWN bits.
  * HALF_DUPLEX, read side closed: unread input is answered with RST now,
@@ -208,11 +220,16 @@ void tcpterm_on_shutdown(struct sock *sk, int how)
 	if (!ts || tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX)
 		return;
 	if (!tcpterm_abort_resets(sk->sk_state)) {
-		tcpterm_shutdown_finished(sk, ts);
+		/* Once our FIN has left, unread input waits for close(). */
+		if (tcpterm_fin_unsent_after_peer(sk) &&
+		    tcpterm_discard_unread(sk, ts))
+			tcpterm_disconnect(sk, ts, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
 		return;
 	}
 	/* Without memory for the watch, late input goes unanswered. */
 	if (tcpterm_sock_ext(ts, GFP_KERNEL)) {
+		/* The owner's SHUT_RD, not the peer's FIN: both set RCV_SHUTDOWN. */
+		ts->ext->rd_shut = true;
 		tcpterm_abort_prepare(ts);
 		tcpterm_watch(sk, ts);
 	}
@@ -230,8 +247,8 @@ void tcpterm_on_shutdown(struct sock *sk, int how)
 bool tcpterm_policy_data(struct sock *sk, struct tcpterm_sock *ts)
 {
 	if (tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX ||
-	    !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
-	    sock_flag(sk, SOCK_DEAD) || !tcpterm_unread(sk))
+	    !ts->ext->rd_shut || sock_flag(sk, SOCK_DEAD) ||
+	    !tcpterm_unread(sk))
 		return false;
 	tcpterm_discard_unread(sk, ts);
 	tcpterm_schedule_abort(sk, ts, TCPTERM_RST_DATA_AFTER_SHUTDOWN);

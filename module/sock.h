@@ -49,6 +49,7 @@ struct tcpterm_ext {
 	bool			held;		/* closed, kept by tcpterm */
 	bool			draining;	/* input discarded after close */
 	bool			fin_queued;
+	bool			rd_shut;	/* the owner's SHUT_RD */
 	u32			rcv_seen;	/* rcv_nxt last looked at */
 	u32			una_seen;	/* snd_una last looked at */
 	unsigned long		close_at;	/* jiffies */

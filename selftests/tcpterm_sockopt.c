@@ -530,6 +530,51 @@ TEST_F(net, stock_shutrd_last_ack)
 	ASSERT_EQ(0, d.policy_rsts);
 }
 
+/*
+ * HALF_DUPLEX on the client, SHUT_RD in CLOSING with its FIN still
+ * queued (the server's small window holds it back when the server's FIN
+ * arrives): the server learns of the lost input by an RST.
+ */
+TEST_F(net, hd_shutrd_closing)
+{
+	const struct tt_variant *v = variant->net;
+	static char chunk[65536];
+	int lsn, cli, srv, small = 2048, unsent = 0;
+	struct tcpterm_info info;
+	struct tt_topo t = self->t;
+	long long r0;
+	char buf[64];
+
+	lsn = tt_listen(&t, v, -1);
+	ASSERT_EQ(0, setsockopt(lsn, SOL_SOCKET, SO_RCVBUF, &small,
+				sizeof(small)));
+	cli = tt_connect(&t, v, lsn);
+	srv = tt_accept(&t, lsn);
+	tt_set_policy(cli, TCPTERM_POLICY_HALF_DUPLEX);
+	tt_send(srv, tt_unread);
+	tt_wait_inq(cli, tt_unread);
+	while (send(cli, chunk, sizeof(chunk), MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	tt_msleep(tt_scaled(100));
+	ASSERT_EQ(0, shutdown(cli, SHUT_WR));	/* FIN queued, not sent */
+	ASSERT_EQ(0, shutdown(srv, SHUT_WR));
+	tt_msleep(tt_scaled(100));
+	ASSERT_EQ(TCP_CLOSING, tcp_state(cli));
+	ASSERT_EQ(0, ioctl(cli, SIOCOUTQNSD, &unsent));
+	ASSERT_LT(0, unsent);
+
+	r0 = tt_stat(t.cli_ns, "PolicyRsts");
+	ASSERT_EQ(0, shutdown(cli, SHUT_RD));
+	ASSERT_EQ(-ECONNRESET, read_to_end(srv));
+	ASSERT_EQ(-ECONNABORTED, tt_recv(cli, buf, sizeof(buf), 0));
+	tt_get_info(cli, &info);
+	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, info.tti_rst_reason);
+	ASSERT_EQ(tt_unread, info.tti_bytes_discarded);
+	ASSERT_EQ(TCPTERM_PEER_FIN, info.tti_peer_end);
+	ASSERT_EQ(r0 + 1, tt_stat(t.cli_ns, "PolicyRsts"));
+}
+
 TEST_F(hd, shutrd_late)
 {
 	hd_late_data(_metadata, &self->t, &self->p, SHUT_RD);
@@ -586,6 +631,37 @@ TEST_F(hd, clean)
 	ASSERT_EQ(0, d.srv_rsts);
 	ASSERT_EQ(0, d.cli_rsts);
 	ASSERT_EQ(0, d.policy_rsts);
+}
+
+/*
+ * HALF_DUPLEX, only the sending side shut: the peer's answer and its
+ * FIN arrive before the owner reads; the owner reads every byte, then
+ * end of file.  The peer's FIN closes the read side too (RCV_SHUTDOWN),
+ * but the owner did not: nothing may be discarded or reset.
+ */
+TEST_F(hd, shutwr_answer_and_fin)
+{
+	struct tt_counts c0, d;
+	struct tt_topo t = self->t;
+	struct tt_pair p = self->p;
+	char buf[4096];
+	long got = 0, r;
+
+	tt_counts(&t, &c0);
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
+	tt_msleep(tt_scaled(50));
+	tt_send(p.cli, tt_unread);
+	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
+	tt_msleep(tt_scaled(100));
+	while ((r = tt_recv(p.srv, buf, sizeof(buf), 2000)) > 0)
+		got += r;
+	ASSERT_EQ(0, r);
+	ASSERT_EQ(tt_unread, got);
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(0, d.srv_rsts);
+	ASSERT_EQ(0, d.cli_rsts);
+	ASSERT_EQ(0, d.policy_rsts);
+	ASSERT_EQ(0, d.discarded);
 }
 
 /* DEFAULT (and untracked): SHUT_RD keeps queued data readable. */
