@@ -26,17 +26,37 @@
  * policy only accounts for it.  With nothing pending and nothing arriving
  * the connection ends with the usual FIN exchange.
  */
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <linux/tcpterm.h>
 
+#include "fault.h"
 #include "netlink.h"
 #include "policy.h"
 #include "prot.h"
 #include "sock.h"
 #include "tcphelp.h"
+
+#ifdef TCPTERM_FAULT_INJECT
+/* fault.h: test builds only. */
+static int fail_abort_allocs;
+module_param(fail_abort_allocs, int, 0600);
+MODULE_PARM_DESC(fail_abort_allocs,
+		 "test build: fail this many of the next abort allocations");
+
+bool tcpterm_fail_abort_alloc(void)
+{
+	int left = READ_ONCE(fail_abort_allocs);
+
+	if (left <= 0)
+		return false;
+	WRITE_ONCE(fail_abort_allocs, left - 1);
+	return true;
+}
+#endif
 
 /* The errno a socket reset by its own policy reports to its owner. */
 static const int tcpterm_abort_errno = ECONNABORTED;
@@ -151,7 +171,7 @@ static void tcpterm_abort_prepare(struct tcpterm_sock *ts)
 
 	if (!ts->ext || READ_ONCE(ts->ext->abort_work))
 		return;
-	aw = kzalloc(sizeof(*aw), GFP_KERNEL);
+	aw = tcpterm_fail_abort_alloc() ? NULL : kzalloc(sizeof(*aw), GFP_KERNEL);
 	if (!aw)
 		return;
 	INIT_WORK(&aw->work, tcpterm_abort_workfn);
@@ -179,7 +199,7 @@ static bool tcpterm_schedule_abort(struct sock *sk, struct tcpterm_sock *ts,
 		return true;
 	}
 	aw = ts->ext ? ts->ext->abort_work : NULL;
-	if (!aw) {
+	if (!aw && !tcpterm_fail_abort_alloc()) {
 		aw = kzalloc(sizeof(*aw), GFP_ATOMIC);
 		if (aw)
 			INIT_WORK(&aw->work, tcpterm_abort_workfn);

@@ -8,13 +8,16 @@
 # counting each test case on each kernel.  Exits non-zero on any failure,
 # on a kernel splat in a guest log, or when a VM did not finish.
 #
-# KERNELS      which kernels, default "6.1 6.12 7.2 debug".  6.1 (alias
-#              debian) is Debian 12's kernel, 6.12 Debian's
+# KERNELS      which kernels, default "6.1 6.12 7.2 debug debug2".  6.1
+#              (alias debian) is Debian 12's kernel, 6.12 Debian's
 #              bookworm-backports build, 7.2 Debian sid's (both fetched by
 #              scripts/kernel.sh), debug the 6.1 source built with KASAN,
-#              lockdep and kmemleak (scripts/debug-kernel.sh, cached).
-# DEBUG_SUITE  what the debug kernel runs: "debug" (default, the list in
-#              selftests/run_kselftest.sh) or "full" (make check-full).
+#              lockdep and kmemleak (scripts/debug-kernel.sh, cached), its
+#              module built with fault injection (module/fault.h); debug2
+#              a second guest of it, for the other half of the programs.
+# DEBUG_SUITE  what the debug kernel runs: "debug" (default: the "debug"
+#              and "debug2" lists in selftests/run_kselftest.sh, one per
+#              guest) or "full" (make check-full: all in the first).
 # VM_JOBS      guests run at once; default: one per host core under TCG
 #              (single-threaded), one per two cores under KVM.
 # VM_ACCEL     kvm or tcg; default: probed once per run (scripts/accel.sh).
@@ -28,7 +31,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-KERNELS=${KERNELS:-6.1 6.12 7.2 debug}
+KERNELS=${KERNELS:-6.1 6.12 7.2 debug debug2}
 KERNELS=${KERNELS//debian/6.1}
 DEBUG_SUITE=${DEBUG_SUITE:-debug}
 ncpu=$(nproc)
@@ -49,6 +52,7 @@ declare -A budget=(
 	[packaging]=300
 	[fetch_6.12]=300 [fetch_7.2]=480 [debug_kernel_build]=1500
 	[guest_6.1]=360 [guest_6.12]=360 [guest_7.2]=360 [guest_debug]=900
+	[guest_debug2]=900
 )
 budget_fresh=2700
 budget_warm=1500
@@ -273,7 +277,13 @@ module_for() { # kernel
 		fi
 		verdict ok "build_w1_warning_free_$1"
 		;;
+	debug2)
+		# The second half of the debug suite: the same kernel and module.
+		[ -n "${debug_tree:-}" ] || module_for debug || return 1
+		ko=$top/build/debug-mod/module/tcpterm.ko
+		;;
 	debug)
+		[ -n "${debug_tree:-}" ] && { ko=$top/build/debug-mod/module/tcpterm.ko; return 0; }
 		if ! wait_bg debug "$run_dir/debug-kernel.log"; then
 			verdict fail debug_kernel_build
 			return 1
@@ -281,7 +291,9 @@ module_for() { # kernel
 		tree=$(tail -n1 "$run_dir/debug-kernel.log")
 		mkdir -p "$top/build/debug-mod"
 		cp -a --update Kbuild module uapi "$top/build/debug-mod/"
-		if ! make -s -C "$tree" M="$top/build/debug-mod" modules >"$log" 2>&1; then
+		# With fault injection (module/fault.h): the debug build only.
+		if ! make -s -C "$tree" M="$top/build/debug-mod" \
+			TCPTERM_FAULT_INJECT=1 modules >"$log" 2>&1; then
 			verdict fail debug_module_build "$(tail -n 20 "$log")"
 			return 1
 		fi
@@ -344,12 +356,19 @@ guest_pids=()
 for k in $KERNELS; do
 	echo "# kernel: $k"
 	case $k in
-	6.1 | 6.12 | 7.2 | debug) ;;
+	6.1 | 6.12 | 7.2 | debug | debug2) ;;
 	*) verdict fail "unknown_kernel_$k"; continue ;;
 	esac
 	module_for "$k" || continue
 	envs=(KERNEL="$k" KO="$ko")
-	[ "$k" = debug ] && envs+=(DEBUG_TREE="$debug_tree" SUITE="$DEBUG_SUITE")
+	case $k in
+	debug) envs+=(DEBUG_TREE="$debug_tree" SUITE="$DEBUG_SUITE") ;;
+	debug2)
+		# make check-full runs everything in the first debug guest.
+		[ "$DEBUG_SUITE" = full ] && continue
+		envs=(KERNEL=debug KO="$ko" DEBUG_TREE="$debug_tree" SUITE=debug2)
+		;;
+	esac
 	if [ "$VM_JOBS" -gt 1 ]; then
 		while live=($(running ${guest_pids[@]+"${guest_pids[@]}"})) &&
 			[ ${#live[@]} -ge "$VM_JOBS" ]; do

@@ -580,6 +580,56 @@ TEST_F(hd, shutrd_late)
 	hd_late_data(_metadata, &self->t, &self->p, SHUT_RD);
 }
 
+static const char tt_fail_allocs[] =
+	"/sys/module/tcpterm/parameters/fail_abort_allocs";
+
+static void set_fail_allocs(struct __test_metadata *_metadata, int n)
+{
+	FILE *f = fopen(tt_fail_allocs, "w");
+
+	ASSERT_NE(NULL, f);
+	ASSERT_LT(0, fprintf(f, "%d\n", n));
+	ASSERT_EQ(0, fclose(f));
+}
+
+/*
+ * The abort of a HALF_DUPLEX socket cannot be allocated, neither at
+ * SHUT_RD nor for the first late segment (fault injection: test builds
+ * only, module/fault.h).  That segment is consumed without an RST, and
+ * the socket is not left silently stock: the next one resets it.
+ */
+TEST_F(hd, abort_alloc_fails)
+{
+	struct tcpterm_info info;
+	struct tt_counts c0, d;
+	struct tt_topo t = self->t;
+	struct tt_pair p = self->p;
+	char buf[64];
+
+	if (access(tt_fail_allocs, W_OK))
+		SKIP(return, "a release build: no fault injection");
+	tt_counts(&t, &c0);
+	set_fail_allocs(_metadata, 2);
+	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));	/* the first failure */
+	tt_send(p.cli, 100);			/* the second */
+	tt_delta(&t, &c0, &d);
+	set_fail_allocs(_metadata, 0);
+	ASSERT_EQ(100, d.discarded);
+	ASSERT_EQ(0, d.srv_rsts);
+	ASSERT_EQ(0, d.policy_rsts);
+
+	tt_send(p.cli, 100);
+	ASSERT_EQ(-ECONNRESET, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	ASSERT_EQ(-ECONNABORTED, tt_recv(p.srv, buf, sizeof(buf), 0));
+	tt_get_info(p.srv, &info);
+	ASSERT_EQ(TCPTERM_RST_DATA_AFTER_SHUTDOWN, info.tti_rst_reason);
+	ASSERT_EQ(200, info.tti_bytes_discarded);
+	tt_delta(&t, &c0, &d);
+	ASSERT_EQ(1, d.srv_rsts);
+	ASSERT_EQ(1, d.policy_rsts);
+	ASSERT_EQ(200, d.discarded);
+}
+
 TEST_F(net46, hd_shutrdwr_late)
 {
 	struct tt_pair p;
