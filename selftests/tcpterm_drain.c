@@ -34,49 +34,7 @@
 #include <time.h>
 
 #include "harness.h"
-
-FIXTURE(net) {
-	struct tt_topo t;
-};
-
-FIXTURE_VARIANT(net) {
-	const struct tt_variant *net;
-};
-
-FIXTURE_VARIANT_ADD(net, ipv4) { .net = &tt_ipv4 };
-FIXTURE_VARIANT_ADD(net, ipv6) { .net = &tt_ipv6 };
-FIXTURE_VARIANT_ADD(net, mapped) { .net = &tt_mapped };
-
-FIXTURE_SETUP(net)
-{
-	tt_topo_up(&self->t, 0);
-}
-
-FIXTURE_TEARDOWN(net)
-{
-	tt_topo_down();
-}
-
-FIXTURE(net46) {
-	struct tt_topo t;
-};
-
-FIXTURE_VARIANT(net46) {
-	const struct tt_variant *net;
-};
-
-FIXTURE_VARIANT_ADD(net46, ipv4) { .net = &tt_ipv4 };
-FIXTURE_VARIANT_ADD(net46, ipv6) { .net = &tt_ipv6 };
-
-FIXTURE_SETUP(net46)
-{
-	tt_topo_up(&self->t, 0);
-}
-
-FIXTURE_TEARDOWN(net46)
-{
-	tt_topo_down();
-}
+#include "fixtures.h"
 
 /* Two pipelined requests; the response to the first is tt_resp bytes. */
 static const int tt_req = 100;

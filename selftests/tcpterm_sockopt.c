@@ -30,6 +30,7 @@
 #include <sys/wait.h>
 
 #include "harness.h"
+#include "fixtures.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -80,49 +81,6 @@ static void unread_setup(const struct tt_topo *t, const struct tt_pair *p,
 	tt_send(p->cli, tt_unread);
 	tt_wait_inq(p->srv, tt_unread);
 	tt_counts(t, c0);
-}
-
-FIXTURE(net) {
-	struct tt_topo t;
-};
-
-FIXTURE_VARIANT(net) {
-	const struct tt_variant *net;
-};
-
-FIXTURE_VARIANT_ADD(net, ipv4) { .net = &tt_ipv4 };
-FIXTURE_VARIANT_ADD(net, ipv6) { .net = &tt_ipv6 };
-FIXTURE_VARIANT_ADD(net, mapped) { .net = &tt_mapped };
-
-FIXTURE_SETUP(net)
-{
-	tt_topo_up(&self->t, 0);
-}
-
-FIXTURE_TEARDOWN(net)
-{
-	tt_topo_down();
-}
-
-FIXTURE(net46) {
-	struct tt_topo t;
-};
-
-FIXTURE_VARIANT(net46) {
-	const struct tt_variant *net;
-};
-
-FIXTURE_VARIANT_ADD(net46, ipv4) { .net = &tt_ipv4 };
-FIXTURE_VARIANT_ADD(net46, ipv6) { .net = &tt_ipv6 };
-
-FIXTURE_SETUP(net46)
-{
-	tt_topo_up(&self->t, 0);
-}
-
-FIXTURE_TEARDOWN(net46)
-{
-	tt_topo_down();
 }
 
 FIXTURE(hd) {
