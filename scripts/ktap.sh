@@ -39,3 +39,21 @@ ktap_last_running() {
 			printf "%s%s\n", prog, kase == "" ? "" : ", case " kase
 		}' "$1"
 }
+
+# ktap_result RC NAME [DIRECTIVE]: one KTAP result line of a host test
+# script; ktap_n numbers them, ktap_fails counts the failures.  RC 0 is
+# "ok" (a DIRECTIVE is appended as "# DIRECTIVE"), 4 (kselftest's
+# KSFT_SKIP) "ok ... # SKIP DIRECTIVE", anything else "not ok".
+ktap_n=0
+ktap_fails=0
+ktap_result() {
+	ktap_n=$((ktap_n + 1))
+	case $1 in
+	0) echo "ok $ktap_n $2${3:+ # $3}" ;;
+	4) echo "ok $ktap_n $2 # SKIP${3:+ $3}" ;;
+	*)
+		echo "not ok $ktap_n $2"
+		ktap_fails=$((ktap_fails + 1))
+		;;
+	esac
+}

@@ -136,17 +136,8 @@ def main():
 sys.exit(main())
 EOF
 
-n=0
-failed=0
-result() { # rc name
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
-}
+. "$(dirname "$0")/ktap.sh"
+result() { ktap_result "$@"; }
 run_check() { # what usage man
 	python3 "$tmp/check.py" "$@" 2>&1 | sed 's/^/# /'
 	return "${PIPESTATUS[0]}"
@@ -182,4 +173,4 @@ python3 "$tmp/check.py" OPTIONS "$tmp/usage-more" "$man" >/dev/null && {
 	echo "# usage with --linger passed the OPTIONS check"; can_fail=1; }
 result $can_fail checker_can_fail
 
-exit $failed
+[ "$ktap_fails" -eq 0 ]

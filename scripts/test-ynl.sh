@@ -168,17 +168,8 @@ if r.returncode == 0:
 sys.exit(r.returncode)
 EOF
 
-n=0
-failed=0
-result() { # rc name [directive]
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n $2${3:+ # $3}"
-	else
-		echo "not ok $n $2"
-		failed=1
-	fi
-}
+. "$(dirname "$0")/ktap.sh"
+result() { ktap_result "$@"; }
 check() { # what spec
 	python3 "$tmp/check.py" "$1" "$ksrc" "$2" "$top" "$tmp" 2>&1 | sed 's/^/# /'
 	return "${PIPESTATUS[0]}"
@@ -242,4 +233,4 @@ python3 "$tmp/check.py" header "$ksrc" "$tmp/no-family.yaml" "$top" "$tmp" >/dev
 	{ echo "# a spec without the family attribute matched the header"; rc=1; }
 result $rc checks_can_fail
 
-exit $failed
+[ "$ktap_fails" -eq 0 ]
