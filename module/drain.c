@@ -79,6 +79,10 @@ static const int tcpterm_live_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
 				       TCPF_CLOSING | TCPF_LAST_ACK;
 
+/* Our FIN is queued or sent. */
+static const int tcpterm_fin_states = TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+				      TCPF_CLOSING | TCPF_LAST_ACK;
+
 /* close() in these can be held: input can still arrive. */
 static const int tcpterm_hold_states = TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				       TCPF_FIN_WAIT2;
@@ -275,13 +279,15 @@ static unsigned long tcpterm_delay(unsigned long at, unsigned long now)
 
 /*
  * Have the work run at @at, counting (and holding @sk for) a run that
- * this queues.  A run already queued for @at stays as it is.  Under the
- * armed list's lock.
+ * this queues.  A run already queued for @at or earlier stays as it is:
+ * it looks again when it runs, and a run asked for "now" (the socket
+ * ended) is never put off.  Under the armed list's lock.
  */
 static void tcpterm_dl_queue(struct sock *sk, struct tcpterm_ext *ext,
 			     unsigned long at, unsigned long now)
 {
-	if (delayed_work_pending(&ext->dl_work) && ext->dl_at == at)
+	if (delayed_work_pending(&ext->dl_work) &&
+	    !time_after(ext->dl_at, at))
 		return;
 	ext->dl_at = at;
 	if (!mod_delayed_work(tcpterm_dl_wq, &ext->dl_work,
@@ -327,8 +333,11 @@ static bool tcpterm_dl_unused(const struct tcpterm_ext *ext)
 	       !ext->dl_unload;
 }
 
-/* Arm or move the deadline work of @sk.  Socket locked, any context. */
-static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
+/*
+ * Arm or move the deadline work of @sk.  Socket locked, any context.
+ * False when it is not armed: nothing to wait for, or unload began.
+ */
+static bool tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 {
 	unsigned long now = jiffies, next = now;
 	enum tcpterm_rst_reason why;
@@ -338,12 +347,12 @@ static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 	    TCPTERM_DL_WAIT)
 		next = now;
 	else if (!any)
-		return;
+		return !list_empty(&ts->ext->dl_node);
 
 	spin_lock_bh(&tcpterm_dl_lock);
 	if (tcpterm_dl_stopping) {
 		spin_unlock_bh(&tcpterm_dl_lock);
-		return;
+		return false;
 	}
 	first = list_empty(&ts->ext->dl_node);
 	if (first) {
@@ -355,6 +364,7 @@ static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 
 	if (first)
 		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_DEADLINES, 1);
+	return true;
 }
 
 /*
@@ -397,6 +407,14 @@ static void tcpterm_deadline_settle(struct tcpterm_sock *ts, bool done,
 static void tcpterm_release_held(struct sock *sk, struct tcpterm_sock *ts)
 {
 	lock_sock(sk);
+	/*
+	 * The stack may have ended it meanwhile (tcpterm_end_held(), in
+	 * softirq while nobody owned it); once unwatched here, it cannot.
+	 */
+	if (!ts->ext->held) {
+		release_sock(sk);
+		return;
+	}
 	tcpterm_unwatch(sk, ts);
 	ts->ext->held = false;
 	release_sock(sk);
@@ -491,6 +509,19 @@ static void tcpterm_wait_close(struct sock *sk, long timeout)
 	remove_wait_queue(sk_sleep(sk), &wait);
 }
 
+/*
+ * Our FIN is queued: from now on input is late data (crossing.c), and a
+ * grace deadline counts.  Socket locked.
+ */
+static void tcpterm_fin_queued(struct sock *sk, struct tcpterm_sock *ts,
+			       struct tcpterm_ext *ext)
+{
+	ext->fin_queued = true;
+	ext->fin_at = jiffies;
+	ext->progress_at = ext->fin_at;
+	ext->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
+}
+
 /* Would close() of @sk be held?  Socket locked. */
 static bool tcpterm_hold_wanted(struct sock *sk, struct tcpterm_sock *ts)
 {
@@ -534,6 +565,19 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 	tcpterm_stock_shutdown(sk, SEND_SHUTDOWN);
 	if (timeout)
 		tcpterm_wait_close(sk, timeout);
+	if (!ts->ext->fin_queued && (1 << sk->sk_state) & tcpterm_fin_states)
+		tcpterm_fin_queued(sk, ts, ts->ext);
+
+	/*
+	 * Held only with a deadline that will end it: a socket that closed
+	 * meanwhile (SO_LINGER), or one no deadline can be armed for
+	 * (unload began), gets the stock close.
+	 */
+	if (sk->sk_state == TCP_CLOSE || !tcpterm_deadline_arm(sk, ts)) {
+		ts->ext->held = false;
+		release_sock(sk);
+		return false;
+	}
 
 	/* From here the socket is tcpterm's: no file, no waiters. */
 	tcpterm_watch(sk, ts);
@@ -541,7 +585,6 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 	sk_set_socket(sk, NULL);
 	RCU_INIT_POINTER(sk->sk_wq, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
-	tcpterm_deadline_arm(sk, ts);
 	release_sock(sk);
 	return true;
 }
@@ -622,19 +665,6 @@ bool tcpterm_drain_state_change(struct sock *sk, struct tcpterm_sock *ts)
 }
 
 /*
- * Our FIN is queued: from now on input is late data (crossing.c), and a
- * grace deadline counts.  Socket locked.
- */
-static void tcpterm_fin_queued(struct sock *sk, struct tcpterm_sock *ts,
-			       struct tcpterm_ext *ext)
-{
-	ext->fin_queued = true;
-	ext->fin_at = jiffies;
-	ext->progress_at = ext->fin_at;
-	ext->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
-}
-
-/*
  * inet_sock_set_state of a socket with tcpterm's ops; socket locked,
  * preemption off (GFP_ATOMIC; without memory the socket's end goes
  * unwatched, as stock).
@@ -685,11 +715,10 @@ out:
  */
 void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts)
 {
-	const int fin_states = TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
-			       TCPF_CLOSING | TCPF_LAST_ACK;
 	struct tcpterm_ext *ext;
 
-	if (!((1 << sk->sk_state) & fin_states) || !READ_ONCE(ts->p.grace_ms))
+	if (!((1 << sk->sk_state) & tcpterm_fin_states) ||
+	    !READ_ONCE(ts->p.grace_ms))
 		return;
 	ext = tcpterm_sock_ext(ts, GFP_KERNEL);
 	if (!ext)

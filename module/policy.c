@@ -115,6 +115,9 @@ static void tcpterm_disconnect(struct sock *sk, struct tcpterm_sock *ts,
 	sk->sk_prot->disconnect(sk, 0);
 	WRITE_ONCE(sk->sk_err, tcpterm_abort_errno);
 	sk_error_report(sk);
+	/* The socket may connect again: its next SHUT_RD is its own. */
+	if (ts->ext)
+		ts->ext->rd_shut = false;
 }
 
 /*

@@ -18,7 +18,7 @@ export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 # own.  make check-full runs "full" on the debug kernel.
 suite_full="module_load.sh tcpterm_zerocost.sh tcpterm_sockopt tcpterm_crossing tcpterm_drain tcpterm_hostile tcpterm_fuzz tcpterm_stress tcpterm_reload tcpterm_tool.sh bench_smoke.sh"
 suite_debug="module_load.sh tcpterm_drain tcpterm_fuzz tcpterm_stress tcpterm_reload"
-suite_debug2="tcpterm_sockopt tcpterm_crossing tcpterm_hostile"
+suite_debug2="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_hostile"
 case ${TCPTERM_SUITE:-full} in
 debug) progs=$suite_debug ;;
 debug2) progs=$suite_debug2 ;;
