@@ -26,6 +26,9 @@ static inline struct pt_regs *tcpterm_ftrace_regs(struct ftrace_regs *fregs)
  * callback (DYNAMIC_FTRACE_WITH_ARGS).  The accessor came with 6.6's
  * ftrace_regs.h; before it, struct ftrace_regs is a struct pt_regs.
  */
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#error "the ftrace observers need HAVE_DYNAMIC_FTRACE_WITH_ARGS (x86_64 has it)"
+#endif
 #ifdef TCPTERM_HAVE_FTRACE_REGS_GET_ARGUMENT
 #define tcpterm_ftrace_arg(fregs, n)	ftrace_regs_get_argument(fregs, n)
 #else

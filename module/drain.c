@@ -79,6 +79,10 @@ static const int tcpterm_live_states = TCPF_ESTABLISHED | TCPF_CLOSE_WAIT |
 				       TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
 				       TCPF_CLOSING | TCPF_LAST_ACK;
 
+/* Our FIN is queued or sent. */
+static const int tcpterm_fin_states = TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
+				      TCPF_CLOSING | TCPF_LAST_ACK;
+
 /* close() in these can be held: input can still arrive. */
 static const int tcpterm_hold_states = TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 				       TCPF_FIN_WAIT2;
@@ -87,18 +91,23 @@ static const int tcpterm_hold_states = TCPF_ESTABLISHED | TCPF_FIN_WAIT1 |
 static const unsigned int tcpterm_grace_samples = 4;
 
 /*
- * A socket destroyed while its deadline is armed leaves the entry and a
- * reference for the work to drop.  Not at once: one work run then serves
- * the many sockets that ended meanwhile, instead of a wakeup each.
+ * A socket destroyed while its deadline is armed, but not by tcpterm
+ * (a close() of a socket with a grace, a reset in process context),
+ * leaves its entry for the work to free.  Not at once: one work run then
+ * serves the many sockets that ended meanwhile, instead of a wakeup each.
  */
 static const unsigned int tcpterm_reap_delay_ms = 100;
 
 static struct workqueue_struct *tcpterm_dl_wq;
 
 /*
- * The armed list: every tcpterm_sock with a deadline.  Its lock also
- * guards dl_node and dl_dead; whoever takes an entry off the list owns
- * the socket reference (and, once dl_dead, the entry).
+ * The armed list: every tcpterm_sock with a deadline.  Its lock guards
+ * the dl_ fields of struct tcpterm_ext.  Being on the list holds a
+ * reference on the socket, and so does each run of the work that is
+ * queued or running (dl_runs counts them): a run always finds its
+ * socket.  The entry of a destroyed socket (dl_dead) is freed by
+ * whoever leaves it off the list with no run left, and not by unload's
+ * loop (dl_unload) while that has it.
  */
 static LIST_HEAD(tcpterm_dl_list);
 static DEFINE_SPINLOCK(tcpterm_dl_lock);
@@ -268,8 +277,67 @@ static unsigned long tcpterm_delay(unsigned long at, unsigned long now)
 	return time_after(at, now) ? at - now : 0;
 }
 
-/* Arm or move the deadline work of @sk.  Socket locked, any context. */
-static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
+/*
+ * Have the work run at @at, counting (and holding @sk for) a run that
+ * this queues.  A run already queued for @at or earlier stays as it is:
+ * it looks again when it runs, and a run asked for "now" (the socket
+ * ended) is never put off.  Under the armed list's lock.
+ */
+static void tcpterm_dl_queue(struct sock *sk, struct tcpterm_ext *ext,
+			     unsigned long at, unsigned long now)
+{
+	if (delayed_work_pending(&ext->dl_work) &&
+	    !time_after(ext->dl_at, at))
+		return;
+	ext->dl_at = at;
+	if (!mod_delayed_work(tcpterm_dl_wq, &ext->dl_work,
+			      tcpterm_delay(at, now))) {
+		ext->dl_runs++;
+		sock_hold(sk);
+	}
+}
+
+/*
+ * Take @ext off the armed list and cancel a run still queued; under the
+ * list's lock.  Returns how many references on the socket the caller
+ * must drop (the list's, a cancelled run's) once it has let the lock go.
+ */
+static int tcpterm_dl_disarm(struct tcpterm_ext *ext)
+{
+	int puts = 0;
+
+	if (!list_empty(&ext->dl_node)) {
+		list_del_init(&ext->dl_node);
+		puts++;
+	}
+	if (cancel_delayed_work(&ext->dl_work)) {
+		ext->dl_runs--;
+		puts++;
+	}
+	return puts;
+}
+
+/* Drop what tcpterm_dl_disarm() handed over; @off: it left the list. */
+static void tcpterm_dl_put(struct sock *sk, int puts, bool off)
+{
+	if (off)
+		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_DEADLINES, (u64)-1);
+	while (puts--)
+		sock_put(sk);
+}
+
+/* May the entry of a destroyed socket go?  Under the list's lock. */
+static bool tcpterm_dl_unused(const struct tcpterm_ext *ext)
+{
+	return ext->dl_dead && list_empty(&ext->dl_node) && !ext->dl_runs &&
+	       !ext->dl_unload;
+}
+
+/*
+ * Arm or move the deadline work of @sk.  Socket locked, any context.
+ * False when it is not armed: nothing to wait for, or unload began.
+ */
+static bool tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 {
 	unsigned long now = jiffies, next = now;
 	enum tcpterm_rst_reason why;
@@ -279,71 +347,56 @@ static void tcpterm_deadline_arm(struct sock *sk, struct tcpterm_sock *ts)
 	    TCPTERM_DL_WAIT)
 		next = now;
 	else if (!any)
-		return;
+		return !list_empty(&ts->ext->dl_node);
 
 	spin_lock_bh(&tcpterm_dl_lock);
 	if (tcpterm_dl_stopping) {
 		spin_unlock_bh(&tcpterm_dl_lock);
-		return;
+		return false;
 	}
 	first = list_empty(&ts->ext->dl_node);
 	if (first) {
 		sock_hold(sk);
 		list_add(&ts->ext->dl_node, &tcpterm_dl_list);
 	}
-	mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work, tcpterm_delay(next, now));
+	tcpterm_dl_queue(sk, ts->ext, next, now);
 	spin_unlock_bh(&tcpterm_dl_lock);
 
 	if (first)
 		tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_DEADLINES, 1);
+	return true;
 }
 
 /*
- * Drop the work's hold on @sk, and free @orphan (the entry of a socket
- * destroyed while armed) if given.  Once off the armed list an entry
- * that is not orphaned may be freed by the destroy op at any time:
- * callers read what they need from it first.
- */
-static void tcpterm_deadline_put(struct sock *sk, struct tcpterm_sock *orphan)
-{
-	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_DEADLINES, (u64)-1);
-	sock_put(sk);
-	if (orphan)
-		tcpterm_sock_free(orphan);
-}
-
-/*
- * End of a work run: re-arm for @next, or let go when the connection is
- * over (@done) or its socket was destroyed meanwhile.  A destroy that
- * raced with this run kicked the work once more: cancel that.
+ * End of a work run: re-arm for @next, or disarm when the connection is
+ * over (@done) or its socket was destroyed.  Drops the run's reference;
+ * frees the entry if the socket is gone and nothing else refers to it.
+ * Nothing of the entry may be touched after the lock unless it is ours.
  */
 static void tcpterm_deadline_settle(struct tcpterm_sock *ts, bool done,
 				    unsigned long next)
 {
-	struct tcpterm_sock *orphan = NULL;
+	struct tcpterm_ext *ext = ts->ext;
 	struct sock *sk = ts->sk;
-	bool put = false;
+	bool off = false, unused;
+	int puts = 1;
 
 	spin_lock_bh(&tcpterm_dl_lock);
-	if (list_empty(&ts->ext->dl_node)) {
-		/* Unload took the entry and waits for this run. */
-		spin_unlock_bh(&tcpterm_dl_lock);
-		return;
+	ext->dl_runs--;
+	if (!list_empty(&ext->dl_node)) {
+		if (done || ext->dl_dead) {
+			off = true;
+			puts += tcpterm_dl_disarm(ext);
+		} else {
+			tcpterm_dl_queue(sk, ext, next, jiffies);
+		}
 	}
-	if (done || ts->ext->dl_dead) {
-		list_del_init(&ts->ext->dl_node);
-		cancel_delayed_work(&ts->ext->dl_work);
-		put = true;
-		if (ts->ext->dl_dead)
-			orphan = ts;
-	} else {
-		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work,
-				 tcpterm_delay(next, jiffies));
-	}
+	unused = tcpterm_dl_unused(ext);
 	spin_unlock_bh(&tcpterm_dl_lock);
 
-	if (put)
-		tcpterm_deadline_put(sk, orphan);
+	if (unused)
+		tcpterm_sock_free(ts);
+	tcpterm_dl_put(sk, puts, off);
 }
 
 /*
@@ -354,6 +407,14 @@ static void tcpterm_deadline_settle(struct tcpterm_sock *ts, bool done,
 static void tcpterm_release_held(struct sock *sk, struct tcpterm_sock *ts)
 {
 	lock_sock(sk);
+	/*
+	 * The stack may have ended it meanwhile (tcpterm_end_held(), in
+	 * softirq while nobody owned it); once unwatched here, it cannot.
+	 */
+	if (!ts->ext->held) {
+		release_sock(sk);
+		return;
+	}
 	tcpterm_unwatch(sk, ts);
 	ts->ext->held = false;
 	release_sock(sk);
@@ -389,25 +450,26 @@ static void tcpterm_deadline_workfn(struct work_struct *work)
 }
 
 /*
- * The socket of @ts is being destroyed (its destroy op).  With a
- * deadline armed, the work owns the entry from now on: it is kicked to
- * run at once, and frees the entry; during unload, the unload loop
- * does.  Returns whether the entry was taken.
+ * The socket of @ts is being destroyed (its destroy op, any context).
+ * An entry that is armed, has a run of its work queued or running, or
+ * is in unload's hands stays until they let it go: true then.  An armed
+ * one is reaped by a run soon (it takes itself off the list).
  */
 static bool tcpterm_deadline_orphan(struct tcpterm_sock *ts)
 {
-	bool armed, taken;
+	struct tcpterm_ext *ext = ts->ext;
+	bool taken;
 
-	if (!ts->ext)
+	if (!ext)
 		return false;
 	spin_lock_bh(&tcpterm_dl_lock);
-	armed = !list_empty(&ts->ext->dl_node);
-	taken = armed || ts->ext->dl_unload;
+	taken = !list_empty(&ext->dl_node) || ext->dl_runs || ext->dl_unload;
 	if (taken)
-		WRITE_ONCE(ts->ext->dl_dead, true);
-	if (armed)
-		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work,
-				 msecs_to_jiffies(tcpterm_reap_delay_ms));
+		ext->dl_dead = true;
+	if (!list_empty(&ext->dl_node))
+		tcpterm_dl_queue(ts->sk, ext, jiffies +
+				 msecs_to_jiffies(tcpterm_reap_delay_ms),
+				 jiffies);
 	spin_unlock_bh(&tcpterm_dl_lock);
 	return taken;
 }
@@ -445,6 +507,19 @@ static void tcpterm_wait_close(struct sock *sk, long timeout)
 			break;
 	} while (!signal_pending(current) && timeout);
 	remove_wait_queue(sk_sleep(sk), &wait);
+}
+
+/*
+ * Our FIN is queued: from now on input is late data (crossing.c), and a
+ * grace deadline counts.  Socket locked.
+ */
+static void tcpterm_fin_queued(struct sock *sk, struct tcpterm_sock *ts,
+			       struct tcpterm_ext *ext)
+{
+	ext->fin_queued = true;
+	ext->fin_at = jiffies;
+	ext->progress_at = ext->fin_at;
+	ext->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
 }
 
 /* Would close() of @sk be held?  Socket locked. */
@@ -490,6 +565,19 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 	tcpterm_stock_shutdown(sk, SEND_SHUTDOWN);
 	if (timeout)
 		tcpterm_wait_close(sk, timeout);
+	if (!ts->ext->fin_queued && (1 << sk->sk_state) & tcpterm_fin_states)
+		tcpterm_fin_queued(sk, ts, ts->ext);
+
+	/*
+	 * Held only with a deadline that will end it: a socket that closed
+	 * meanwhile (SO_LINGER), or one no deadline can be armed for
+	 * (unload began), gets the stock close.
+	 */
+	if (sk->sk_state == TCP_CLOSE || !tcpterm_deadline_arm(sk, ts)) {
+		ts->ext->held = false;
+		release_sock(sk);
+		return false;
+	}
 
 	/* From here the socket is tcpterm's: no file, no waiters. */
 	tcpterm_watch(sk, ts);
@@ -497,7 +585,6 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 	sk_set_socket(sk, NULL);
 	RCU_INIT_POINTER(sk->sk_wq, NULL);
 	write_unlock_bh(&sk->sk_callback_lock);
-	tcpterm_deadline_arm(sk, ts);
 	release_sock(sk);
 	return true;
 }
@@ -533,12 +620,24 @@ bool tcpterm_drain_data(struct sock *sk, struct tcpterm_sock *ts)
  */
 static bool tcpterm_end_held(struct sock *sk, struct tcpterm_sock *ts)
 {
+	bool off;
+	int puts;
+
 	if (in_task() || sock_owned_by_user(sk))
 		return false;
+	spin_lock(&tcpterm_dl_lock);
+	off = !list_empty(&ts->ext->dl_node);
+	puts = tcpterm_dl_disarm(ts->ext);
+	spin_unlock(&tcpterm_dl_lock);
+
 	tcpterm_unwatch(sk, ts);
 	ts->ext->held = false;
-	/* Destroy op, unhash (done at CLOSE), orphan, the file's reference. */
+	/*
+	 * Destroy op (the entry goes, or waits for a run of the work that is
+	 * running now), unhash (done at CLOSE), orphan, the file's reference.
+	 */
 	sk_common_release(sk);
+	tcpterm_dl_put(sk, puts, off);
 	return true;
 }
 
@@ -560,22 +659,9 @@ bool tcpterm_drain_state_change(struct sock *sk, struct tcpterm_sock *ts)
 		return true;
 	spin_lock_bh(&tcpterm_dl_lock);
 	if (!list_empty(&ts->ext->dl_node))
-		mod_delayed_work(tcpterm_dl_wq, &ts->ext->dl_work, 0);
+		tcpterm_dl_queue(sk, ts->ext, jiffies, jiffies);
 	spin_unlock_bh(&tcpterm_dl_lock);
 	return true;
-}
-
-/*
- * Our FIN is queued: from now on input is late data (crossing.c), and a
- * grace deadline counts.  Socket locked.
- */
-static void tcpterm_fin_queued(struct sock *sk, struct tcpterm_sock *ts,
-			       struct tcpterm_ext *ext)
-{
-	ext->fin_queued = true;
-	ext->fin_at = jiffies;
-	ext->progress_at = ext->fin_at;
-	ext->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
 }
 
 /*
@@ -629,11 +715,10 @@ out:
  */
 void tcpterm_grace_changed(struct sock *sk, struct tcpterm_sock *ts)
 {
-	const int fin_states = TCPF_FIN_WAIT1 | TCPF_FIN_WAIT2 |
-			       TCPF_CLOSING | TCPF_LAST_ACK;
 	struct tcpterm_ext *ext;
 
-	if (!((1 << sk->sk_state) & fin_states) || !READ_ONCE(ts->p.grace_ms))
+	if (!((1 << sk->sk_state) & tcpterm_fin_states) ||
+	    !READ_ONCE(ts->p.grace_ms))
 		return;
 	ext = tcpterm_sock_ext(ts, GFP_KERNEL);
 	if (!ext)
@@ -675,7 +760,8 @@ void tcpterm_drain_stop(void)
 	struct tcpterm_ext *ext;
 	struct tcpterm_sock *ts;
 	struct sock *sk;
-	bool dead;
+	bool unused;
+	int puts;
 
 	spin_lock_bh(&tcpterm_dl_lock);
 	tcpterm_dl_stopping = true;
@@ -694,16 +780,28 @@ void tcpterm_drain_stop(void)
 		if (!ts)
 			break;
 
-		cancel_delayed_work_sync(&ts->ext->dl_work);
+		/*
+		 * No run is queued or running after this: a running one
+		 * finds the entry off the list and does not queue again.
+		 */
 		sk = ts->sk;
+		puts = 1;
+		if (cancel_delayed_work_sync(&ts->ext->dl_work)) {
+			spin_lock_bh(&tcpterm_dl_lock);
+			ts->ext->dl_runs--;
+			spin_unlock_bh(&tcpterm_dl_lock);
+			puts++;
+		}
 		if (ts->ext->held)
 			tcpterm_release_held(sk, ts);
 
 		spin_lock_bh(&tcpterm_dl_lock);
-		dead = ts->ext->dl_dead;
 		ts->ext->dl_unload = false;
+		unused = tcpterm_dl_unused(ts->ext);
 		spin_unlock_bh(&tcpterm_dl_lock);
-		tcpterm_deadline_put(sk, dead ? ts : NULL);
+		if (unused)
+			tcpterm_sock_free(ts);
+		tcpterm_dl_put(sk, puts, true);
 	}
 }
 

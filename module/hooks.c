@@ -245,11 +245,15 @@ struct tcpterm_hook {
  * callbacks, installed when the socket asks (below).
  */
 static struct tcpterm_hook tcpterm_hooks[] = {
-	{ "tcp_setsockopt",		tcpterm_ft_setsockopt,	true },
-	{ "tcp_getsockopt",		tcpterm_ft_getsockopt,	true },
 	{ "tcp_reset",			tcpterm_ft_reset,	false },
 	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
+	{ "tcp_getsockopt",		tcpterm_ft_getsockopt,	true },
+	/*
+	 * Last: the only way in for a socket.  A failed init unwinds before
+	 * any socket could have taken tcpterm's ops.
+	 */
+	{ "tcp_setsockopt",		tcpterm_ft_setsockopt,	true },
 };
 
 static int tcpterm_hook_register(struct tcpterm_hook *h)

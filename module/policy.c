@@ -26,17 +26,37 @@
  * policy only accounts for it.  With nothing pending and nothing arriving
  * the connection ends with the usual FIN exchange.
  */
+#include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 #include <net/sock.h>
 #include <net/tcp.h>
 #include <linux/tcpterm.h>
 
+#include "fault.h"
 #include "netlink.h"
 #include "policy.h"
 #include "prot.h"
 #include "sock.h"
 #include "tcphelp.h"
+
+#ifdef TCPTERM_FAULT_INJECT
+/* fault.h: test builds only. */
+static int fail_abort_allocs;
+module_param(fail_abort_allocs, int, 0600);
+MODULE_PARM_DESC(fail_abort_allocs,
+		 "test build: fail this many of the next abort allocations");
+
+bool tcpterm_fail_abort_alloc(void)
+{
+	int left = READ_ONCE(fail_abort_allocs);
+
+	if (left <= 0)
+		return false;
+	WRITE_ONCE(fail_abort_allocs, left - 1);
+	return true;
+}
+#endif
 
 /* The errno a socket reset by its own policy reports to its owner. */
 static const int tcpterm_abort_errno = ECONNABORTED;
@@ -67,6 +87,40 @@ static void tcpterm_note_rst(struct sock *sk, struct tcpterm_sock *ts,
 }
 
 /*
+ * Is @sk in CLOSING or LAST_ACK (the peer's FIN is in; tcp_abort() resets
+ * in neither) with our FIN still queued behind data the peer's closed
+ * window holds?  Then the peer has not been told our data ended, and
+ * disconnecting sends it an RST (tcp_disconnect() resets in these states
+ * exactly then).  Once our FIN has left, the peer has read its end of
+ * file and an RST would only meet its TIME_WAIT.  Socket locked.
+ */
+static bool tcpterm_fin_unsent_after_peer(const struct sock *sk)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+
+	return (1 << sk->sk_state) & (TCPF_CLOSING | TCPF_LAST_ACK) &&
+	       READ_ONCE(tp->snd_nxt) != READ_ONCE(tp->write_seq);
+}
+
+/*
+ * Reset @sk in CLOSING or LAST_ACK (tcpterm_fin_unsent_after_peer()):
+ * its owner reads ECONNABORTED, as after tcp_abort().  Socket locked.
+ */
+static void tcpterm_disconnect(struct sock *sk, struct tcpterm_sock *ts,
+			       enum tcpterm_rst_reason reason)
+{
+	tcpterm_note_rst(sk, ts, reason);
+	/* The disconnect forgets the peer's FIN (SOCK_DONE); TCPTERM_INFO not. */
+	WRITE_ONCE(ts->peer_fin, true);
+	sk->sk_prot->disconnect(sk, 0);
+	WRITE_ONCE(sk->sk_err, tcpterm_abort_errno);
+	sk_error_report(sk);
+	/* The socket may connect again: its next SHUT_RD is its own. */
+	if (ts->ext)
+		ts->ext->rd_shut = false;
+}
+
+/*
  * Process context, socket not locked: throw away the input and reset.
  * tcp_abort() sends the RST (where TCP sends one) and ends the socket
  * with ECONNABORTED for its owner.
@@ -76,17 +130,25 @@ static void tcpterm_abort(struct sock *sk, enum tcpterm_rst_reason reason)
 	struct tcpterm_sock *ts;
 
 	lock_sock(sk);
-	if (sock_flag(sk, SOCK_DEAD) || !tcpterm_abort_resets(sk->sk_state)) {
+	/* The entry lives until the socket's destroy op: no RCU needed. */
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	rcu_read_unlock();
+	if (!ts || sock_flag(sk, SOCK_DEAD)) {
 		release_sock(sk);
 		return;
 	}
-	rcu_read_lock();
-	ts = tcpterm_sock_lookup(sk);
-	if (ts) {
-		tcpterm_discard_unread(sk, ts);
-		tcpterm_note_rst(sk, ts, reason);
+	if (!tcpterm_abort_resets(sk->sk_state)) {
+		/* Our FIN queued meanwhile (shutdown(SHUT_WR) after SHUT_RD). */
+		if (tcpterm_fin_unsent_after_peer(sk)) {
+			tcpterm_discard_unread(sk, ts);
+			tcpterm_disconnect(sk, ts, reason);
+		}
+		release_sock(sk);
+		return;
 	}
-	rcu_read_unlock();
+	tcpterm_discard_unread(sk, ts);
+	tcpterm_note_rst(sk, ts, reason);
 	release_sock(sk);
 	tcp_abort(sk, tcpterm_abort_errno);
 }
@@ -112,7 +174,7 @@ static void tcpterm_abort_prepare(struct tcpterm_sock *ts)
 
 	if (!ts->ext || READ_ONCE(ts->ext->abort_work))
 		return;
-	aw = kzalloc(sizeof(*aw), GFP_KERNEL);
+	aw = tcpterm_fail_abort_alloc() ? NULL : kzalloc(sizeof(*aw), GFP_KERNEL);
 	if (!aw)
 		return;
 	INIT_WORK(&aw->work, tcpterm_abort_workfn);
@@ -140,7 +202,7 @@ static bool tcpterm_schedule_abort(struct sock *sk, struct tcpterm_sock *ts,
 		return true;
 	}
 	aw = ts->ext ? ts->ext->abort_work : NULL;
-	if (!aw) {
+	if (!aw && !tcpterm_fail_abort_alloc()) {
 		aw = kzalloc(sizeof(*aw), GFP_ATOMIC);
 		if (aw)
 			INIT_WORK(&aw->work, tcpterm_abort_workfn);
@@ -178,11 +240,19 @@ void tcpterm_on_shutdown(struct sock *sk, int how)
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
 	rcu_read_unlock();
-	if (!ts || tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX ||
-	    !tcpterm_abort_resets(sk->sk_state))
+	if (!ts || tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX)
 		return;
+	if (!tcpterm_abort_resets(sk->sk_state)) {
+		/* Once our FIN has left, unread input waits for close(). */
+		if (tcpterm_fin_unsent_after_peer(sk) &&
+		    tcpterm_discard_unread(sk, ts))
+			tcpterm_disconnect(sk, ts, TCPTERM_RST_UNREAD_ON_SHUTDOWN);
+		return;
+	}
 	/* Without memory for the watch, late input goes unanswered. */
 	if (tcpterm_sock_ext(ts, GFP_KERNEL)) {
+		/* The owner's SHUT_RD, not the peer's FIN: both set RCV_SHUTDOWN. */
+		ts->ext->rd_shut = true;
 		tcpterm_abort_prepare(ts);
 		tcpterm_watch(sk, ts);
 	}
@@ -200,8 +270,8 @@ void tcpterm_on_shutdown(struct sock *sk, int how)
 bool tcpterm_policy_data(struct sock *sk, struct tcpterm_sock *ts)
 {
 	if (tcpterm_policy_of(ts) != TCPTERM_POLICY_HALF_DUPLEX ||
-	    !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN) ||
-	    sock_flag(sk, SOCK_DEAD) || !tcpterm_unread(sk))
+	    !ts->ext->rd_shut || sock_flag(sk, SOCK_DEAD) ||
+	    !tcpterm_unread(sk))
 		return false;
 	tcpterm_discard_unread(sk, ts);
 	tcpterm_schedule_abort(sk, ts, TCPTERM_RST_DATA_AFTER_SHUTDOWN);

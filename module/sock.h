@@ -42,11 +42,14 @@ struct tcpterm_ext {
 
 	struct delayed_work	dl_work;
 	struct list_head	dl_node;	/* on the armed list */
-	bool			dl_dead;	/* socket destroyed while armed */
-	bool			dl_unload;	/* taken off by unload */
+	unsigned long		dl_at;		/* jiffies the work is due */
+	unsigned int		dl_runs;	/* of dl_work, queued or running */
+	bool			dl_dead;	/* socket destroyed */
+	bool			dl_unload;	/* in unload's hands */
 	bool			held;		/* closed, kept by tcpterm */
 	bool			draining;	/* input discarded after close */
 	bool			fin_queued;
+	bool			rd_shut;	/* the owner's SHUT_RD */
 	u32			rcv_seen;	/* rcv_nxt last looked at */
 	u32			una_seen;	/* snd_una last looked at */
 	unsigned long		close_at;	/* jiffies */
@@ -73,6 +76,7 @@ struct tcpterm_sock {
 	spinlock_t		lock;		/* guards the fields below */
 	u8			rst_reason;
 	bool			peer_rst;
+	bool			peer_fin;	/* recorded before a disconnect */
 	bool			abort_pending;
 	u32			flags;		/* TCPTERM_F_* */
 	u64			bytes_discarded;

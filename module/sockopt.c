@@ -82,11 +82,12 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	return tcpterm_set_int(sk, optname, val);
 }
 
-static u8 tcpterm_peer_end(const struct sock *sk, bool peer_rst)
+static u8 tcpterm_peer_end(const struct sock *sk, bool peer_rst,
+			   bool peer_fin)
 {
 	if (peer_rst)
 		return TCPTERM_PEER_RST;
-	if (tcpterm_peer_fin(sk))
+	if (peer_fin || tcpterm_peer_fin(sk))
 		return TCPTERM_PEER_FIN;
 	return TCPTERM_PEER_OPEN;
 }
@@ -94,7 +95,7 @@ static u8 tcpterm_peer_end(const struct sock *sk, bool peer_rst)
 static void tcpterm_fill_info(struct sock *sk, struct tcpterm_info *info)
 {
 	struct tcpterm_sock *ts;
-	bool peer_rst = false;
+	bool peer_rst = false, peer_fin = false;
 
 	memset(info, 0, sizeof(*info));
 	info->tti_version = TCPTERM_INFO_VERSION;
@@ -111,10 +112,11 @@ static void tcpterm_fill_info(struct sock *sk, struct tcpterm_info *info)
 		info->tti_rst_time_ns = ts->rst_time_ns;
 		info->tti_crossed_time_ns = ts->crossed_time_ns;
 		peer_rst = ts->peer_rst;
+		peer_fin = READ_ONCE(ts->peer_fin);
 		spin_unlock_bh(&ts->lock);
 	}
 	rcu_read_unlock();
-	info->tti_peer_end = tcpterm_peer_end(sk, peer_rst);
+	info->tti_peer_end = tcpterm_peer_end(sk, peer_rst, peer_fin);
 }
 
 /* An untracked socket reports what it would start with: the defaults. */

@@ -12,6 +12,8 @@ pkgs=(
 	sparse xz-utils zstd perl debootstrap
 	linux-source-6.1 libssl-dev
 	dkms dh-dkms debhelper lintian
+	libmnl-dev libjson-c-dev
+	python3 python3-yaml python3-jsonschema
 )
 
 missing=()

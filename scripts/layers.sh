@@ -3,7 +3,8 @@
 #
 # The module's layers (module/main.c states them): a file may include
 # the headers of the layers below its own, its own header, and the
-# tables and shims every layer shares (options.h, compat.h); never a
+# tables and shims every layer shares (options.h, compat.h, fault.h);
+# never a
 # header of its own layer or one above.  Fails on an include that goes
 # sideways or up, and on a file no layer names (a new file must be
 # placed).  --graph prints the include graph of module/ (file -> header,
@@ -24,7 +25,7 @@ declare -A layer=(
 	[sock]=1
 	[netlink]=0
 )
-shared="options compat"
+shared="options compat fault"
 
 graph=0
 [ "${1:-}" = --graph ] && graph=1

@@ -8,13 +8,16 @@
 # counting each test case on each kernel.  Exits non-zero on any failure,
 # on a kernel splat in a guest log, or when a VM did not finish.
 #
-# KERNELS      which kernels, default "6.1 6.12 7.2 debug".  6.1 (alias
-#              debian) is Debian 12's kernel, 6.12 Debian's
+# KERNELS      which kernels, default "6.1 6.12 7.2 debug debug2".  6.1
+#              (alias debian) is Debian 12's kernel, 6.12 Debian's
 #              bookworm-backports build, 7.2 Debian sid's (both fetched by
 #              scripts/kernel.sh), debug the 6.1 source built with KASAN,
-#              lockdep and kmemleak (scripts/debug-kernel.sh, cached).
-# DEBUG_SUITE  what the debug kernel runs: "debug" (default, the list in
-#              selftests/run_kselftest.sh) or "full" (make check-full).
+#              lockdep and kmemleak (scripts/debug-kernel.sh, cached), its
+#              module built with fault injection (module/fault.h); debug2
+#              a second guest of it, for the other half of the programs.
+# DEBUG_SUITE  what the debug kernel runs: "debug" (default: the "debug"
+#              and "debug2" lists in selftests/run_kselftest.sh, one per
+#              guest) or "full" (make check-full: all in the first).
 # VM_JOBS      guests run at once; default: one per host core under TCG
 #              (single-threaded), one per two cores under KVM.
 # VM_ACCEL     kvm or tcg; default: probed once per run (scripts/accel.sh).
@@ -28,7 +31,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-KERNELS=${KERNELS:-6.1 6.12 7.2 debug}
+KERNELS=${KERNELS:-6.1 6.12 7.2 debug debug2}
 KERNELS=${KERNELS//debian/6.1}
 DEBUG_SUITE=${DEBUG_SUITE:-debug}
 ncpu=$(nproc)
@@ -45,9 +48,11 @@ run_t0=$(date +%s)
 # caches (the debug kernel already built).  A guest's budget allows for
 # one other guest running beside it (VM_JOBS).
 declare -A budget=(
-	[deps]=240 [build]=90 [host_checks]=300 [runner]=240 [packaging]=300
+	[deps]=240 [build]=90 [host_checks]=300 [runner]=240 [tool_docs]=120
+	[packaging]=300
 	[fetch_6.12]=300 [fetch_7.2]=480 [debug_kernel_build]=1500
 	[guest_6.1]=360 [guest_6.12]=360 [guest_7.2]=360 [guest_debug]=900
+	[guest_debug2]=900
 )
 budget_fresh=2700
 budget_warm=1500
@@ -88,12 +93,12 @@ total_pass=0
 total_fail=0
 total_skip=0
 
+. "$top/scripts/ktap.sh"
+
 # Count the nested (indented) KTAP results of a file.
 tally() { # file label
 	local p f s
-	p=$(grep -Ec '^ +ok [0-9]+ [^#]*$' "$1")
-	s=$(grep -Ec '^ +ok [0-9]+ .*# SKIP' "$1")
-	f=$(grep -Ec '^ +not ok [0-9]+' "$1")
+	read -r p f s < <(ktap_counts "$1")
 	echo "# $2: $p passed, $f failed, $s skipped"
 	summary+=("$2: $p passed, $f failed, $s skipped")
 	total_pass=$((total_pass + p))
@@ -121,7 +126,8 @@ timed deps scripts/deps.sh | tee "$run_dir/deps.log" ||
 # warning fails the run (host_checks: build_w1_warning_free).
 build_all() {
 	make -s module W=1 2>&1 | tee "$run_dir/module-build.log" &&
-		make -s selftests
+		make -s selftests &&
+		make -s tools 2>&1 | tee "$run_dir/tools-build.log"
 }
 timed build build_all || { echo "0 passed, 1 failed, 0 skipped"; exit 1; }
 
@@ -185,6 +191,7 @@ host_checks() {
 		fi
 	}
 	check build_w1_warning_free bash -c "! grep -E 'warning:|error:' '$run_dir/module-build.log'"
+	check tools_warning_free bash -c "! grep -E 'warning:|error:' '$run_dir/tools-build.log'"
 	check checkpatch_strict scripts/style.sh
 	check sparse_clean bash -c 'make sparse 2>&1 | tee /dev/stderr | { ! grep -E "(warning|error):"; }'
 	check api_break_fails_build scripts/api-break.sh
@@ -208,6 +215,25 @@ runner_rc=$?
 } >"$run_dir/runner.log"
 cat "$run_dir/runner.log"
 tally "$run_dir/runner.log" runner
+
+# tcpterm(8): its man page and usage text agree (scripts/test-manpage.sh);
+# the family's YNL spec against the kernel's schema and tools and the
+# uapi header (scripts/test-ynl.sh).
+tool_docs() {
+	local t rc
+	echo "# selftest: tool_docs"
+	for t in test-manpage.sh test-ynl.sh; do
+		scripts/$t >"$run_dir/$t.raw" 2>"$run_dir/$t.err"
+		rc=$?
+		sed 's/^/  /' "$run_dir/$t.raw"
+		if [ $rc -ne 0 ] && ! grep -q '^not ok' "$run_dir/$t.raw"; then
+			echo "  not ok 99 $t exited with status $rc"
+		fi
+	done
+}
+timed tool_docs tool_docs >"$run_dir/tool-docs.log"
+cat "$run_dir/tool-docs.log"
+tally "$run_dir/tool-docs.log" tool_docs
 
 # Packaging: the .debs and lintian, the release tarball built and
 # installed as a user would, tcpterm-dkms installed here and built by
@@ -251,7 +277,13 @@ module_for() { # kernel
 		fi
 		verdict ok "build_w1_warning_free_$1"
 		;;
+	debug2)
+		# The second half of the debug suite: the same kernel and module.
+		[ -n "${debug_tree:-}" ] || module_for debug || return 1
+		ko=$top/build/debug-mod/module/tcpterm.ko
+		;;
 	debug)
+		[ -n "${debug_tree:-}" ] && { ko=$top/build/debug-mod/module/tcpterm.ko; return 0; }
 		if ! wait_bg debug "$run_dir/debug-kernel.log"; then
 			verdict fail debug_kernel_build
 			return 1
@@ -259,7 +291,9 @@ module_for() { # kernel
 		tree=$(tail -n1 "$run_dir/debug-kernel.log")
 		mkdir -p "$top/build/debug-mod"
 		cp -a --update Kbuild module uapi "$top/build/debug-mod/"
-		if ! make -s -C "$tree" M="$top/build/debug-mod" modules >"$log" 2>&1; then
+		# With fault injection (module/fault.h): the debug build only.
+		if ! make -s -C "$tree" M="$top/build/debug-mod" \
+			TCPTERM_FAULT_INJECT=1 modules >"$log" 2>&1; then
 			verdict fail debug_module_build "$(tail -n 20 "$log")"
 			return 1
 		fi
@@ -284,13 +318,7 @@ splat='BUG:|WARNING:|Oops|KASAN:|UBSAN:|general protection|possible recursive lo
 # What a guest that died was doing: the last program started, and the
 # last case that program started.
 last_running() { # result.log
-	awk '
-		/^# selftest: / { prog = substr($0, 13); kase = "" }
-		/^ +# RUN / { kase = $0; sub(/^ +# RUN /, "", kase) }
-		END {
-			if (prog == "") prog = "(no selftest had started)"
-			printf "%s%s\n", prog, kase == "" ? "" : ", case " kase
-		}' "$1"
+	ktap_last_running "$1"
 }
 
 report_guest() { # kernel
@@ -328,12 +356,19 @@ guest_pids=()
 for k in $KERNELS; do
 	echo "# kernel: $k"
 	case $k in
-	6.1 | 6.12 | 7.2 | debug) ;;
+	6.1 | 6.12 | 7.2 | debug | debug2) ;;
 	*) verdict fail "unknown_kernel_$k"; continue ;;
 	esac
 	module_for "$k" || continue
 	envs=(KERNEL="$k" KO="$ko")
-	[ "$k" = debug ] && envs+=(DEBUG_TREE="$debug_tree" SUITE="$DEBUG_SUITE")
+	case $k in
+	debug) envs+=(DEBUG_TREE="$debug_tree" SUITE="$DEBUG_SUITE") ;;
+	debug2)
+		# make check-full runs everything in the first debug guest.
+		[ "$DEBUG_SUITE" = full ] && continue
+		envs=(KERNEL=debug KO="$ko" DEBUG_TREE="$debug_tree" SUITE=debug2)
+		;;
+	esac
 	if [ "$VM_JOBS" -gt 1 ]; then
 		while live=($(running ${guest_pids[@]+"${guest_pids[@]}"})) &&
 			[ ${#live[@]} -ge "$VM_JOBS" ]; do

@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Tests of the test runner itself (KTAP, nested): the accelerator is
+# Tests of the test runner itself (KTAP, nested): the selftests' output
+# on the kernel harness is counted case by case; the accelerator is
 # chosen by a probe boot, not by /dev/kvm.  A stub qemu-system-x86_64 on
 # PATH stands for KVM that aborts, KVM that hangs and KVM that works (the
 # stub then runs the real qemu under TCG); a fake device file stands for
@@ -141,9 +142,67 @@ vm_accel_tcg_never_tries_kvm() {
 	! grep -q -- 'kvm' "$tmp/calls" || fail "KVM tried: $(grep kvm "$tmp/calls")"
 }
 
+# A program on the kernel harness (selftests/harness.h), built and run
+# on the host, nested as run_kselftest.sh nests it: every case must be
+# counted once, as what it was, and a failed case must fail the program.
+harness_output_counted() {
+	local top_ksft=$top/build/kselftest counts
+	make -s -C "$top/selftests" ../build/kselftest/.stamp || fail "no kselftest_harness.h"
+	cat >"$tmp/h.c" <<'C'
+#include "harness.h"
+#include <signal.h>
+
+FIXTURE(f) {
+	int fd;
+};
+FIXTURE_VARIANT(f) {
+	int n;
+};
+FIXTURE_VARIANT_ADD(f, one) { .n = 1 };
+FIXTURE_VARIANT_ADD(f, two) { .n = 2 };
+FIXTURE_SETUP(f) { self->fd = -1; }
+FIXTURE_TEARDOWN(f) { printf("# teardown %d\n", variant->n); }
+
+TEST_F(f, passes) { ASSERT_EQ(variant->n, variant->n); }
+TEST_F(f, assert_fails) { ASSERT_EQ(3, variant->n); TH_LOG("not reached"); }
+TEST_F(f, expect_fails) { EXPECT_EQ(3, variant->n); EXPECT_EQ(4, variant->n); }
+TEST_F(f, skips) { SKIP(return, "asked to skip %d", variant->n); }
+TEST_F(f, helper_fails) { tt_wait_inq(self->fd, 1); }
+TEST_F_TIMEOUT(f, times_out, 1) { sleep(30); }
+TEST_F(f, crashes) { raise(SIGSEGV); }
+
+TT_HARNESS_MAIN
+C
+	gcc -O2 -Wall -I"$top/selftests" -I"$top_ksft" -o "$tmp/h" "$tmp/h.c" \
+		"$top/selftests/lib.c" 2>"$tmp/h.err" || fail "build: $(head -n 5 "$tmp/h.err")"
+	{
+		echo "# selftest: h"
+		"$tmp/h" 2>&1 | sed 's/^/  /'
+		echo "rc=${PIPESTATUS[0]}"
+	} >"$tmp/h.log"
+	grep -q '^rc=1$' "$tmp/h.log" || fail "exit status: $(tail -n 1 "$tmp/h.log")"
+	counts=$(. "$top/scripts/ktap.sh"; ktap_counts "$tmp/h.log")
+	[ "$counts" = "2 10 2" ] || fail "counted $counts, wanted 2 10 2: $(grep -E '^ +(not )?ok' "$tmp/h.log")"
+	grep -q '^  # Totals: pass:2 fail:10 xfail:0 xpass:0 skip:2 error:0$' "$tmp/h.log" ||
+		fail "totals: $(grep Totals "$tmp/h.log")"
+	grep -q '^  1\.\.14$' "$tmp/h.log" || fail "no plan of 14"
+	grep -q 'not reached' "$tmp/h.log" && fail "ASSERT_EQ did not stop the case"
+	[ "$(grep -c 'teardown' "$tmp/h.log")" -ge 10 ] || fail "teardowns: $(grep -c teardown "$tmp/h.log")"
+	# A case that dies mid-way is named as the one that was running.
+	sed '/f.one.helper_fails/q' "$tmp/h.log" >"$tmp/h.cut"
+	[ "$(. "$top/scripts/ktap.sh"; ktap_last_running "$tmp/h.cut")" = "h, case f.one.helper_fails" ] ||
+		fail "last running: $(. "$top/scripts/ktap.sh"; ktap_last_running "$tmp/h.cut")"
+	# The selection TCPTERM_ONLY=PROGRAM:FILTER passes: a substring.
+	"$tmp/h" passes >"$tmp/h.sel" 2>&1 || fail "selected cases failed"
+	grep -q '^1\.\.2$' "$tmp/h.sel" || fail "selection: $(cat "$tmp/h.sel")"
+	[ "$(grep -c '^ok [0-9]* f\.[a-z]*\.passes$' "$tmp/h.sel")" -eq 2 ] || fail "selection ran $(grep -c '^ok' "$tmp/h.sel")"
+	"$tmp/h" -r f.two.skips >"$tmp/h.sel" 2>&1 || fail "-r failed"
+	grep -q '^ok 1 # SKIP asked to skip 2$' "$tmp/h.sel" || fail "-r: $(cat "$tmp/h.sel")"
+}
+
 echo "KTAP version 1"
-echo "1..7"
-for t in ${TESTS:-kvm_abort_falls_back kvm_hang_falls_back kvm_working_is_used \
+echo "1..8"
+for t in ${TESTS:-harness_output_counted kvm_abort_falls_back kvm_hang_falls_back kvm_working_is_used \
 	no_device_no_probe verdict_cached_per_run \
 	broken_kvm_run_passes_on_tcg vm_accel_tcg_never_tries_kvm}; do
 	echo "# RUN $t"

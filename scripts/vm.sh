@@ -21,7 +21,7 @@
 # (single, the default, or multi), VM_TIMEOUT (seconds; TCG default 1500, debug 2700,
 # a third of that under KVM), VM_MEM (MiB), VM_SMP, OUT (run directory),
 # ONLY=PROGRAM[:FILTER] (test mode: run one selftest, or its matching
-# cases), SUITE=full|debug (test mode: which programs, see
+# cases), SUITE=full|debug|debug2 (test mode: which programs, see
 # selftests/run_kselftest.sh), TCPTERM_BENCH_* (bench mode: passed to
 # the benchmark, see selftests/tcpterm_bench.c).  Bench mode's VM_MEM
 # defaults to 3072 (100,000 connections open at once); under TCG it
@@ -140,6 +140,13 @@ install -m 0755 "$top/scripts/vm-init.sh" "$root/init"
 install -m 0644 "$KO" "$root/tcpterm.ko"
 cp -a "$top/selftests/." "$root/selftests/"
 rm -f "$root"/selftests/*.[cho] "$root/selftests/Makefile"
+# tcpterm(8) and its preload library where make install puts them (the
+# library's directory is compiled into the tool), with their shared
+# libraries; selftests/tcpterm_tool.sh skips without them.
+if [ -x "$top/tools/tcpterm/tcpterm" ]; then
+	copy_bin "$root" "$top/tools/tcpterm/tcpterm" /usr/sbin/tcpterm
+	copy_bin "$root" "$top/tools/tcpterm/libtcpterm-run.so" /usr/lib/tcpterm/libtcpterm-run.so
+fi
 [ -f "$top/scripts/demo-guest.sh" ] && install -m 0755 "$top/scripts/demo-guest.sh" "$root/demo.sh"
 (cd "$root" && find . | cpio -o -H newc --quiet) >"$OUT/project.cpio"
 cat "$base" "$OUT/project.cpio" >"$OUT/initramfs.cpio"

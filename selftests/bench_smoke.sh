@@ -12,17 +12,24 @@
 #   | veth0 10.77.0.1   |<------------->| veth1 10.77.0.2   |
 #   +-------------------+               +-------------------+
 #     churn, request/response, bulk; then memory, in fresh pairs
-# The cases run through ktap_run.
+# The cases run through ktap_run; the cleanup leaves tcpterm loaded or
+# not, as it was found.
 # shellcheck disable=SC2317 source=selftests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-KO=${TCPTERM_KO:-/tcpterm.ko}
 BENCH=$(cd "$(dirname "$0")" && pwd)/tcpterm_bench
 ROUNDS=2
 SIZES="100 300"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+setup() {
+	module_state_save
+	tmp=$(mktemp -d) || fail "mktemp"
+}
+
+cleanup() {
+	module_state_restore
+	[ -z "${tmp:-}" ] || rm -rf "$tmp"
+}
 
 # The table in file $1 is whole: 0, or 1 with what is wrong on stdout.
 check_table() {
@@ -125,16 +132,9 @@ checker_rejects_damaged_tables() {
 	done
 }
 
-loaded() { grep -q '^tcpterm ' /proc/modules; }
-was_loaded=0
-loaded && was_loaded=1
+trap_cleanup
+setup
 ktap_plan 2
 ktap_run smoke_table_complete
 ktap_run checker_rejects_damaged_tables
-# A failed run may leave the module either way.
-if [ $was_loaded -eq 1 ] && ! loaded; then
-	insmod "$KO"
-elif [ $was_loaded -eq 0 ] && loaded; then
-	rmmod tcpterm
-fi
 ktap_finish

@@ -61,12 +61,52 @@ static int tt_ns_open(const char *name)
 	return fd;
 }
 
-static char tt_cleanup_cmd[4096];
+const struct tt_variant tt_ipv4 = {
+	"ipv4", AF_INET, "10.77.0.2", "0.0.0.0"
+};
+const struct tt_variant tt_ipv6 = {
+	"ipv6", AF_INET6, "fd77::2", "::"
+};
+const struct tt_variant tt_mapped = {
+	"mapped", AF_INET6, "::ffff:10.77.0.2", "::"
+};
 
-/* atexit: delete every namespace this process made. */
-static void tt_topo_down(void)
+int tt_scaled(int ms)
 {
-	if (tt_cleanup_cmd[0] && system(tt_cleanup_cmd))
+	static int scale;
+
+	if (!scale) {
+		const char *env = getenv("TCPTERM_TIME_SCALE");
+
+		scale = env && atoi(env) > 0 ? atoi(env) : 1;
+	}
+	return ms * scale;
+}
+
+void (*tt_fail_hook)(void);
+
+void tt_fail_now(void)
+{
+	tt_topo_down();
+	if (tt_fail_hook)
+		tt_fail_hook();
+	_exit(KSFT_FAIL);
+}
+
+/* What deletes the namespaces made so far, and the process that made them. */
+static char tt_cleanup_cmd[4096];
+static pid_t tt_cleanup_owner;
+
+void tt_topo_down(void)
+{
+	int rc;
+
+	if (!tt_cleanup_cmd[0] || tt_cleanup_owner != getpid())
+		return;
+	fflush(stdout);
+	rc = system(tt_cleanup_cmd);
+	tt_cleanup_cmd[0] = '\0';
+	if (rc)
 		printf("# namespace cleanup failed\n");
 }
 
@@ -88,8 +128,12 @@ void tt_topo_up(struct tt_topo *t, int delay_ms)
 	seq++;
 	snprintf(t->cli, sizeof(t->cli), "tt-cli-%d-%d", getpid(), seq);
 	snprintf(t->srv, sizeof(t->srv), "tt-srv-%d-%d", getpid(), seq);
-	if (!tt_cleanup_cmd[0])
+	if (tt_cleanup_owner != getpid()) {
+		/* Forked from the maker of other namespaces: not ours. */
+		tt_cleanup_cmd[0] = '\0';
+		tt_cleanup_owner = getpid();
 		atexit(tt_topo_down);
+	}
 	snprintf(tt_cleanup_cmd + strlen(tt_cleanup_cmd),
 		 sizeof(tt_cleanup_cmd) - strlen(tt_cleanup_cmd),
 		 "/sbin/ip netns del %s; /sbin/ip netns del %s; ", t->cli, t->srv);
@@ -188,8 +232,10 @@ void tt_get_info(int fd, struct tcpterm_info *info)
 	memset(info, 0xff, sizeof(*info));
 	if (getsockopt(fd, SOL_TCPTERM, TCPTERM_INFO, info, &len))
 		TT_FAIL("getsockopt TCPTERM_INFO");
-	ASSERT_EQ(sizeof(*info), len);
-	ASSERT_EQ(TCPTERM_INFO_VERSION, info->tti_version);
+	if (len != sizeof(*info) || info->tti_version != TCPTERM_INFO_VERSION)
+		TT_FAIL("TCPTERM_INFO: %u bytes of version %u, expected %zu of %u",
+			len, info->tti_version, sizeof(*info),
+			TCPTERM_INFO_VERSION);
 }
 
 int tt_listen(const struct tt_topo *t, const struct tt_variant *v, int policy)
@@ -325,8 +371,13 @@ int tt_wait_closed(int fd, int timeout_ms)
 
 void tt_expect_reset_in_close_wait(int fd, int timeout_ms)
 {
-	ASSERT_EQ(TCP_CLOSE, tt_wait_closed(fd, timeout_ms));
-	ASSERT_EQ(EPIPE, tt_so_error(fd));
+	int state = tt_wait_closed(fd, timeout_ms), err;
+
+	if (state != TCP_CLOSE)
+		TT_FAIL("state %d, expected TCP_CLOSE (%d)", state, TCP_CLOSE);
+	err = tt_so_error(fd);
+	if (err != EPIPE)
+		TT_FAIL("SO_ERROR %d (%s), expected EPIPE", err, strerror(err));
 }
 
 int tt_so_error(int fd)

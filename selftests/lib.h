@@ -14,10 +14,67 @@
 #ifndef TCPTERM_LIB_H
 #define TCPTERM_LIB_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
-#include "ktap.h"
+#include <unistd.h>
 #include "../uapi/linux/tcpterm.h"
+
+/* kselftest exit codes (kselftest.h has the same). */
+#ifndef KSFT_PASS
+#define KSFT_PASS	0
+#define KSFT_FAIL	1
+#define KSFT_SKIP	4
+#endif
+
+/* How a socket pair is addressed: one per address family tested. */
+struct tt_variant {
+	const char *name;
+	int family;		/* socket family of both ends */
+	const char *srv_addr;	/* what the client connects to */
+	const char *srv_bind;	/* what the server binds */
+};
+
+extern const struct tt_variant tt_ipv4, tt_ipv6, tt_mapped;
+
+/*
+ * Scale a wait by TCPTERM_TIME_SCALE (default 1): slow kernels (KASAN
+ * and lockdep under emulation) get longer upper bounds.  Only waits that
+ * end as soon as the awaited event happens are scaled.
+ */
+int tt_scaled(int ms);
+
+/*
+ * A helper that cannot go on fails the test: TT_FAIL prints where and
+ * why, deletes the namespaces this process made, then calls the hook
+ * the test harness installed (which ends the test as a failed
+ * assertion, teardown included), or without one exits with KSFT_FAIL.
+ * The tools (bench, demo) have no harness: TT_SKIP and TT_LOG are for
+ * them; a test skips with the harness's SKIP().
+ */
+extern void (*tt_fail_hook)(void);
+void __attribute__((noreturn)) tt_fail_now(void);
+
+#define TT_FAIL(fmt, ...) do {						\
+	printf("# %s:%d: " fmt "\n", __FILE__, __LINE__, ##__VA_ARGS__);	\
+	fflush(stdout);							\
+	tt_fail_now();							\
+} while (0)
+
+#define TT_SKIP(fmt, ...) do {						\
+	printf("# SKIP: " fmt "\n", ##__VA_ARGS__);			\
+	fflush(stdout);							\
+	_exit(KSFT_SKIP);						\
+} while (0)
+
+#define TT_LOG(fmt, ...) do {						\
+	printf("# " fmt "\n", ##__VA_ARGS__);				\
+	fflush(stdout);							\
+} while (0)
 
 struct tt_topo {
 	int cli_ns;
@@ -34,6 +91,11 @@ struct tt_pair {
 
 /* Build the topology; delay_ms > 0 adds netem delay on both veths. */
 void tt_topo_up(struct tt_topo *t, int delay_ms);
+/*
+ * Delete every namespace this process made (at exit too; a process
+ * forked from it deletes none of them).
+ */
+void tt_topo_down(void);
 void tt_enter(int ns);
 /* Print both namespaces' TCP sockets (ss) as KTAP diagnostics. */
 void tt_dump(const struct tt_topo *t);

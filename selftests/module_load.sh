@@ -4,13 +4,29 @@
 # Module life cycle: repeated insert/remove, a second insert, and the
 # socket option appearing and disappearing with the module.
 #
-#   (no topology: runs in the init namespace)
+#   init namespace only (no topology):
+#   +---------------------------------------------+
+#   | insmod / rmmod tcpterm.ko                    |
+#   | tcpterm_probe: is SOL_TCPTERM answered?      |
+#   | /proc/net/tcpterm, kernel.ftrace_enabled     |
+#   +---------------------------------------------+
+#
+# The selftests after this one need tcpterm: whatever a case did, the
+# cleanup leaves it loaded, with ftrace_enabled back at 1.
 . "$(dirname "$0")/lib.sh"
 
-KO=${TCPTERM_KO:-/tcpterm.ko}
 PROBE=$(dirname "$0")/tcpterm_probe
+FTRACE_ENABLED=/proc/sys/kernel/ftrace_enabled
 
-loaded() { grep -q '^tcpterm ' /proc/modules; }
+setup() {
+	[ -r "$KO" ] || fail "no module at $KO"
+	[ -x "$PROBE" ] || fail "no $PROBE"
+}
+
+cleanup() {
+	[ ! -w $FTRACE_ENABLED ] || echo 1 >$FTRACE_ENABLED
+	loaded || insmod "$KO" || log "cleanup: insmod $KO failed"
+}
 
 insert_remove_3x() {
 	if loaded; then rmmod tcpterm || fail "initial rmmod"; fi
@@ -40,7 +56,7 @@ double_insmod_fails() {
 # while tcpterm is loaded the sysctl cannot be cleared, and with it
 # cleared the module refuses to load.
 ftrace_enabled_is_kept() {
-	f=/proc/sys/kernel/ftrace_enabled
+	f=$FTRACE_ENABLED
 	[ -w $f ] || return $KSFT_SKIP
 	loaded || insmod "$KO" || fail "insmod"
 	echo 0 >$f 2>/dev/null && { echo 1 >$f; fail "ftrace_enabled cleared while loaded"; }
@@ -55,6 +71,8 @@ ftrace_enabled_is_kept() {
 	insmod "$KO" || fail "insmod after ftrace_enabled=1"
 }
 
+trap_cleanup
+setup
 ktap_plan 3
 ktap_run insert_remove_3x
 ktap_run double_insmod_fails

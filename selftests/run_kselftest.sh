@@ -8,20 +8,26 @@
 cd "$(dirname "$0")" || exit 1
 export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 
-# The suites, in one place.  "full" runs on every release kernel.  "debug"
-# is what the debug kernel runs by default (KASAN, lockdep and kmemleak
-# under emulation are about ten times slower): the programs that load and
-# unload the module, churn sockets and drive the policies on the wire,
-# where memory errors and lock-order problems live.  make check-full runs
-# "full" on the debug kernel too.
-suite_full="module_load.sh tcpterm_zerocost.sh tcpterm_sockopt tcpterm_ns tcpterm_crossing tcpterm_drain tcpterm_hostile tcpterm_fuzz tcpterm_stress tcpterm_reload bench_smoke.sh"
-suite_debug="module_load.sh tcpterm_drain tcpterm_fuzz tcpterm_stress tcpterm_reload"
+# The suites, in one place.  "full" runs on every release kernel.  The
+# debug kernel (KASAN, lockdep and kmemleak; under emulation about ten
+# times slower) runs every program that drives the module, split in two
+# guests that run side by side: "debug" (load and unload, churn, the
+# drains) and "debug2" (the policies and crossings on the wire, hostile
+# input).  Left out there: the zero-cost tracer check, the tool and the
+# benchmark smoke test, which test no memory or lock handling of their
+# own.  make check-full runs "full" on the debug kernel.
+suite_full="module_load.sh tcpterm_zerocost.sh tcpterm_sockopt tcpterm_ns tcpterm_crossing tcpterm_drain tcpterm_hostile tcpterm_fuzz tcpterm_stress tcpterm_reload tcpterm_tool.sh bench_smoke.sh"
+suite_debug="module_load.sh tcpterm_drain tcpterm_fuzz tcpterm_stress tcpterm_reload tcpterm_ns"
+suite_debug2="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_hostile"
 case ${TCPTERM_SUITE:-full} in
 debug) progs=$suite_debug ;;
+debug2) progs=$suite_debug2 ;;
 *) progs=$suite_full ;;
 esac
 filter=
-# TCPTERM_ONLY=PROGRAM[:FILTER]: one program, or its cases matching FILTER.
+# TCPTERM_ONLY=PROGRAM[:FILTER]: one program, or its cases matching FILTER
+# (for a C program on the kernel harness, a substring of the case's
+# FIXTURE.VARIANT.TEST, see harness.h; tcpterm_reload takes HOOK[,CYCLES]).
 if [ -n "${TCPTERM_ONLY:-}" ]; then
 	progs=${TCPTERM_ONLY%%:*}
 	case $TCPTERM_ONLY in *:*) filter=${TCPTERM_ONLY#*:} ;; esac

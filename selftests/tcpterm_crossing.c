@@ -6,6 +6,15 @@
  * FIN could.  Cases without the delay (or with orderly closes) must never
  * be flagged.
  *
+ * Fixtures (kselftest_harness.h), each case named FIXTURE.VARIANT.TEST:
+ *   delayed, delayed46  the namespaces with netem delay; ipv4, ipv6 and
+ *                       (delayed only) mapped
+ *   seed                delayed, a variant per way of reading the crossing
+ *                       (EOF, EPROTO from read, from SO_ERROR) and family
+ *   orderly             delayed, a variant per kind of orderly close
+ *   plain46             the namespaces without delay
+ *   rmmod, cap          single cases (ipv4), with and without delay
+ *
  *   netns tt-cli-PID                        netns tt-srv-PID
  *   +------------------+   netem 50 ms     +------------------+
  *   | veth0 10.77.0.1  |<----------------->| veth1 10.77.0.2  |
@@ -22,7 +31,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "harness.h"
 
 static const int tt_delay_ms = 50;
 
@@ -34,7 +43,8 @@ static void track(int fd, int crossing_error)
 		TT_FAIL("TCPTERM_CROSSING_ERROR");
 }
 
-static void expect_crossed(int fd, bool crossed)
+static void expect_crossed(struct __test_metadata *_metadata, int fd,
+			   bool crossed)
 {
 	struct tcpterm_info info;
 
@@ -44,14 +54,14 @@ static void expect_crossed(int fd, bool crossed)
 }
 
 /*
- * A delayed pair, both ends tracked with TCPTERM_CROSSING_ERROR set to
- * @crossing_error; *c0 and *s0 get the Crossings counters of each side.
+ * A pair in @t (delayed), both ends tracked with TCPTERM_CROSSING_ERROR
+ * set to @crossing_error; *c0 and *s0 get the Crossings counters of each
+ * side.
  */
-static void delayed_pair(const struct tt_variant *v, struct tt_topo *t,
+static void delayed_pair(const struct tt_variant *v, const struct tt_topo *t,
 			 struct tt_pair *p, int crossing_error,
 			 long long *c0, long long *s0)
 {
-	tt_topo_up(t, tt_delay_ms);
 	tt_pair_open(t, v, p);
 	track(p->cli, crossing_error);
 	track(p->srv, crossing_error);
@@ -59,21 +69,85 @@ static void delayed_pair(const struct tt_variant *v, struct tt_topo *t,
 	*s0 = tt_stat(t->srv_ns, "Crossings");
 }
 
-/* Both ends half-close at the same instant: flagged on both. */
-static void simultaneous(const struct tt_variant *v)
-{
-	long long c0, s0;
+FIXTURE(delayed) {
 	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(delayed) {
+	const struct tt_variant *net;
+};
+
+FIXTURE_VARIANT_ADD(delayed, ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(delayed, ipv6) { .net = &tt_ipv6 };
+FIXTURE_VARIANT_ADD(delayed, mapped) { .net = &tt_mapped };
+
+FIXTURE_SETUP(delayed)
+{
+	tt_topo_up(&self->t, tt_delay_ms);
+}
+
+FIXTURE_TEARDOWN(delayed)
+{
+	tt_topo_down();
+}
+
+FIXTURE(delayed46) {
+	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(delayed46) {
+	const struct tt_variant *net;
+};
+
+FIXTURE_VARIANT_ADD(delayed46, ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(delayed46, ipv6) { .net = &tt_ipv6 };
+
+FIXTURE_SETUP(delayed46)
+{
+	tt_topo_up(&self->t, tt_delay_ms);
+}
+
+FIXTURE_TEARDOWN(delayed46)
+{
+	tt_topo_down();
+}
+
+FIXTURE(plain46) {
+	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(plain46) {
+	const struct tt_variant *net;
+};
+
+FIXTURE_VARIANT_ADD(plain46, ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(plain46, ipv6) { .net = &tt_ipv6 };
+
+FIXTURE_SETUP(plain46)
+{
+	tt_topo_up(&self->t, 0);
+}
+
+FIXTURE_TEARDOWN(plain46)
+{
+	tt_topo_down();
+}
+
+/* Both ends half-close at the same instant: flagged on both. */
+TEST_F(delayed, simultaneous)
+{
+	struct tt_topo t = self->t;
+	long long c0, s0;
 	struct tt_pair p;
 	char buf[16];
 
-	delayed_pair(v, &t, &p, 0, &c0, &s0);
+	delayed_pair(variant->net, &t, &p, 0, &c0, &s0);
 	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
 	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
 	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
 	ASSERT_EQ(0, tt_recv(p.srv, buf, sizeof(buf), 2000));
-	expect_crossed(p.cli, true);
-	expect_crossed(p.srv, true);
+	expect_crossed(_metadata, p.cli, true);
+	expect_crossed(_metadata, p.srv, true);
 	ASSERT_EQ(c0 + 1, tt_stat(t.cli_ns, "Crossings"));
 	ASSERT_EQ(s0 + 1, tt_stat(t.srv_ns, "Crossings"));
 }
@@ -84,17 +158,58 @@ static void simultaneous(const struct tt_variant *v)
  * FIN went out (late data); the client reads EOF unless it asked for the
  * crossing to be an error.
  */
-static void seed_scenario(const struct tt_variant *v, int crossing_error,
-			  bool use_so_error)
+FIXTURE(seed) {
+	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(seed) {
+	const struct tt_variant *net;
+	int crossing_error;	/* TCPTERM_CROSSING_ERROR of the client */
+	bool use_so_error;	/* the error read from SO_ERROR, not read() */
+};
+
+FIXTURE_VARIANT_ADD(seed, eof_ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(seed, eof_ipv6) { .net = &tt_ipv6 };
+FIXTURE_VARIANT_ADD(seed, error_read_ipv4) {
+	.net = &tt_ipv4,
+	.crossing_error = 1,
+};
+FIXTURE_VARIANT_ADD(seed, error_read_ipv6) {
+	.net = &tt_ipv6,
+	.crossing_error = 1,
+};
+FIXTURE_VARIANT_ADD(seed, error_so_error_ipv4) {
+	.net = &tt_ipv4,
+	.crossing_error = 1,
+	.use_so_error = true,
+};
+FIXTURE_VARIANT_ADD(seed, error_so_error_ipv6) {
+	.net = &tt_ipv6,
+	.crossing_error = 1,
+	.use_so_error = true,
+};
+
+FIXTURE_SETUP(seed)
 {
+	tt_topo_up(&self->t, tt_delay_ms);
+}
+
+FIXTURE_TEARDOWN(seed)
+{
+	tt_topo_down();
+}
+
+TEST_F(seed, request_crosses_fin)
+{
+	int crossing_error = variant->crossing_error;
+	bool use_so_error = variant->use_so_error;
+	struct tt_topo t = self->t;
 	long long late0, err0;
 	struct tcpterm_info info;
-	struct tt_topo t;
 	struct tt_pair p;
 	char buf[16];
 
-	tt_topo_up(&t, tt_delay_ms);
-	tt_pair_open(&t, v, &p);
+	tt_pair_open(&t, variant->net, &p);
 	track(p.cli, crossing_error);
 	track(p.srv, 0);
 	late0 = tt_stat(t.srv_ns, "LateData");
@@ -114,7 +229,7 @@ static void seed_scenario(const struct tt_variant *v, int crossing_error,
 
 	ASSERT_TRUE(tt_poll(p.cli, POLLIN, 2000) & POLLIN);
 	tt_msleep(tt_scaled(20));
-	expect_crossed(p.cli, true);
+	expect_crossed(_metadata, p.cli, true);
 	if (!crossing_error) {
 		ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 0) & POLLERR);
 		ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 0));
@@ -134,21 +249,6 @@ static void seed_scenario(const struct tt_variant *v, int crossing_error,
 	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 0));
 	ASSERT_EQ(0, tt_poll(p.cli, POLLIN, 0) & POLLERR);
 	ASSERT_EQ(err0 + 1, tt_stat(t.cli_ns, "CrossingErrors"));
-}
-
-static void seed_eof(const struct tt_variant *v)
-{
-	seed_scenario(v, 0, false);
-}
-
-static void seed_error_read(const struct tt_variant *v)
-{
-	seed_scenario(v, 1, false);
-}
-
-static void seed_error_so_error(const struct tt_variant *v)
-{
-	seed_scenario(v, 1, true);
 }
 
 /* Wait until process @pid sleeps (in the read it was started for). */
@@ -180,17 +280,19 @@ static void wait_sleeping(pid_t pid)
  * TCPTERM_CROSSING_ERROR it must get EPROTO too, not the EOF the FIN
  * ends its wait with.
  */
-static void crossing_error_blocked(const struct tt_variant *v, bool use_epoll)
+static void crossing_error_blocked(struct __test_metadata *_metadata,
+				   const struct tt_variant *v,
+				   const struct tt_topo *t, bool use_epoll)
 {
 	long long c0, s0;
-	struct tt_topo t;
 	struct tt_pair p;
 	int status;
 	char buf[16];
 	pid_t pid;
 
-	delayed_pair(v, &t, &p, 1, &c0, &s0);
+	delayed_pair(v, t, &p, 1, &c0, &s0);
 	pid = fork();
+	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		ssize_t r;
 
@@ -212,20 +314,21 @@ static void crossing_error_blocked(const struct tt_variant *v, bool use_epoll)
 	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
 	ASSERT_EQ(0, shutdown(p.srv, SHUT_WR));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS);
-	expect_crossed(p.cli, true);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(KSFT_PASS, WEXITSTATUS(status));
+	expect_crossed(_metadata, p.cli, true);
 	/* Reported once; then the EOF. */
 	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 0));
 }
 
-static void error_blocked_read(const struct tt_variant *v)
+TEST_F(delayed, error_blocked_read)
 {
-	crossing_error_blocked(v, false);
+	crossing_error_blocked(_metadata, variant->net, &self->t, false);
 }
 
-static void error_blocked_epoll(const struct tt_variant *v)
+TEST_F(delayed46, error_blocked_epoll)
 {
-	crossing_error_blocked(v, true);
+	crossing_error_blocked(_metadata, variant->net, &self->t, true);
 }
 
 /*
@@ -233,42 +336,94 @@ static void error_blocked_epoll(const struct tt_variant *v)
  * one does, rmmod fails (EBUSY) instead of waiting; once it returned,
  * rmmod works.
  */
-static void unload_with_blocked_reader(const struct tt_variant *v)
+FIXTURE(rmmod) {
+	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(rmmod) {
+	const struct tt_variant *net;
+};
+
+FIXTURE_VARIANT_ADD(rmmod, ipv4) { .net = &tt_ipv4 };
+
+FIXTURE_SETUP(rmmod)
+{
+	tt_topo_up(&self->t, tt_delay_ms);
+}
+
+FIXTURE_TEARDOWN(rmmod)
+{
+	tt_topo_down();
+}
+
+TEST_F(rmmod, blocked_reader)
 {
 	const char *ko = getenv("TCPTERM_KO");
 	char cmd[256], buf[16];
 	long long c0, s0;
-	struct tt_topo t;
 	struct tt_pair p;
 	int status;
 	pid_t pid;
 
 	if (!ko)
-		TT_SKIP("TCPTERM_KO not set");
-	delayed_pair(v, &t, &p, 1, &c0, &s0);
+		SKIP(return, "TCPTERM_KO not set");
+	delayed_pair(variant->net, &self->t, &p, 1, &c0, &s0);
 	pid = fork();
+	ASSERT_LE(0, pid);
 	if (pid == 0)
 		_exit(read(p.cli, buf, sizeof(buf)) == 1 ? KSFT_PASS : KSFT_FAIL);
 	wait_sleeping(pid);
-	ASSERT_TRUE(system("rmmod tcpterm 2>/dev/null") != 0);
+	ASSERT_NE(0, system("rmmod tcpterm 2>/dev/null"));
 	ASSERT_EQ(0, system("grep -q '^tcpterm ' /proc/modules"));
 	ASSERT_EQ(1, send(p.srv, "x", 1, 0));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(KSFT_PASS, WEXITSTATUS(status));
 	ASSERT_EQ(0, system("rmmod tcpterm"));
 	snprintf(cmd, sizeof(cmd), "insmod %s", ko);
 	ASSERT_EQ(0, system(cmd));
 }
 
 /* FIN, ACK, then FIN: an orderly close is never a crossing. */
-static void orderly(const struct tt_variant *v, bool close_at_once)
-{
-	long long c0, s0;
+FIXTURE(orderly) {
 	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(orderly) {
+	const struct tt_variant *net;
+	bool close_at_once;	/* our FIN may carry the ACK of theirs */
+};
+
+FIXTURE_VARIANT_ADD(orderly, close_ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(orderly, close_ipv6) { .net = &tt_ipv6 };
+FIXTURE_VARIANT_ADD(orderly, piggyback_ipv4) {
+	.net = &tt_ipv4,
+	.close_at_once = true,
+};
+FIXTURE_VARIANT_ADD(orderly, piggyback_ipv6) {
+	.net = &tt_ipv6,
+	.close_at_once = true,
+};
+
+FIXTURE_SETUP(orderly)
+{
+	tt_topo_up(&self->t, tt_delay_ms);
+}
+
+FIXTURE_TEARDOWN(orderly)
+{
+	tt_topo_down();
+}
+
+TEST_F(orderly, not_flagged)
+{
+	bool close_at_once = variant->close_at_once;
+	struct tt_topo t = self->t;
+	long long c0, s0;
 	struct tt_pair p;
 	char buf[16];
 
-	delayed_pair(v, &t, &p, 1, &c0, &s0);
+	delayed_pair(variant->net, &t, &p, 1, &c0, &s0);
 	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
 	ASSERT_EQ(0, tt_recv(p.srv, buf, sizeof(buf), 2000));
 	if (close_at_once) {
@@ -280,21 +435,11 @@ static void orderly(const struct tt_variant *v, bool close_at_once)
 	}
 	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
 	tt_msleep(tt_scaled(3 * tt_delay_ms));
-	expect_crossed(p.cli, false);
-	expect_crossed(p.srv, false);
+	expect_crossed(_metadata, p.cli, false);
+	expect_crossed(_metadata, p.srv, false);
 	ASSERT_EQ(0, tt_so_error(p.cli));
 	ASSERT_EQ(c0, tt_stat(t.cli_ns, "Crossings"));
 	ASSERT_EQ(s0, tt_stat(t.srv_ns, "Crossings"));
-}
-
-static void orderly_close(const struct tt_variant *v)
-{
-	orderly(v, false);
-}
-
-static void orderly_piggyback(const struct tt_variant *v)
-{
-	orderly(v, true);
 }
 
 /*
@@ -302,16 +447,16 @@ static void orderly_piggyback(const struct tt_variant *v)
  * back when the peer's FIN arrives: FIN_WAIT1 -> CLOSING, yet nothing
  * crossed on the wire.  Not flagged.
  */
-static void fin_queued(const struct tt_variant *v)
+TEST_F(plain46, fin_queued)
 {
+	const struct tt_variant *v = variant->net;
 	int lsn, cli, srv, small = 2048, flags;
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
+	struct tt_topo t = self->t;
 	long long c0;
-	struct tt_topo t;
 	char buf[65536];
 
-	tt_topo_up(&t, 0);
 	lsn = tt_listen(&t, v, -1);
 	ASSERT_EQ(0, setsockopt(lsn, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small)));
 	cli = tt_connect(&t, v, lsn);
@@ -331,7 +476,7 @@ static void fin_queued(const struct tt_variant *v)
 	tt_msleep(tt_scaled(100));
 	ASSERT_EQ(0, getsockopt(cli, IPPROTO_TCP, TCP_INFO, &ti, &len));
 	ASSERT_EQ(TCP_CLOSING, ti.tcpi_state);	/* it did pass FIN_WAIT1 */
-	expect_crossed(cli, false);
+	expect_crossed(_metadata, cli, false);
 	ASSERT_EQ(c0, tt_stat(t.cli_ns, "Crossings"));
 	ASSERT_EQ(0, tt_so_error(cli));
 
@@ -342,18 +487,17 @@ static void fin_queued(const struct tt_variant *v)
 }
 
 /* Every socket is watched, opted in or not: the counter sees them all. */
-static void parallel(const struct tt_variant *v)
+TEST_F(delayed46, parallel)
 {
 	enum { N = 32 };
+	struct tt_topo t = self->t;
 	struct tt_pair p[N];
 	long long c0, s0;
-	struct tt_topo t;
 	char buf[16];
 	int i;
 
-	tt_topo_up(&t, tt_delay_ms);
 	for (i = 0; i < N; i++)
-		tt_pair_open(&t, v, &p[i]);
+		tt_pair_open(&t, variant->net, &p[i]);
 	track(p[0].cli, 0);
 	c0 = tt_stat(t.cli_ns, "Crossings");
 	s0 = tt_stat(t.srv_ns, "Crossings");
@@ -368,8 +512,8 @@ static void parallel(const struct tt_variant *v)
 	tt_msleep(tt_scaled(3 * tt_delay_ms));
 	ASSERT_EQ(c0 + N, tt_stat(t.cli_ns, "Crossings"));
 	ASSERT_EQ(s0 + N, tt_stat(t.srv_ns, "Crossings"));
-	expect_crossed(p[0].cli, true);
-	expect_crossed(p[1].cli, false);	/* untracked: counted only */
+	expect_crossed(_metadata, p[0].cli, true);
+	expect_crossed(_metadata, p[1].cli, false);	/* untracked: counted only */
 }
 
 static uint16_t local_port(int fd)
@@ -382,7 +526,8 @@ static uint16_t local_port(int fd)
 }
 
 /* The event names family, both addresses and the namespace. */
-static void expect_event_tuple(const struct tt_variant *v,
+static void expect_event_tuple(struct __test_metadata *_metadata,
+			       const struct tt_variant *v,
 			       const struct tt_event *ev, const char *local,
 			       const char *remote, uint32_t ino)
 {
@@ -407,15 +552,15 @@ static const char *cli_addr(const struct tt_variant *v)
  * A crossing is multicast, with its 4-tuple, in the socket's netns; and
  * TCPTERM_CMD_GET_STATS counts what /proc/net/tcpterm counts.
  */
-static void event_crossing(const struct tt_variant *v)
+TEST_F(delayed46, event_crossing)
 {
+	const struct tt_variant *v = variant->net;
+	struct tt_topo t = self->t;
 	struct tt_event ev;
-	struct tt_topo t;
 	struct tt_pair p;
 	int nl;
 	char buf[16];
 
-	tt_topo_up(&t, tt_delay_ms);
 	tt_pair_open(&t, v, &p);
 	nl = tt_events_open(t.cli_ns);
 	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));
@@ -424,7 +569,7 @@ static void event_crossing(const struct tt_variant *v)
 	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_CROSSING, &ev, 2000));
 	ASSERT_EQ(local_port(p.cli), ev.sport);
 	ASSERT_EQ(local_port(p.lsn), ev.dport);
-	expect_event_tuple(v, &ev, cli_addr(v), v->srv_addr,
+	expect_event_tuple(_metadata, v, &ev, cli_addr(v), v->srv_addr,
 			   tt_netns_ino(t.cli_ns));
 
 	ASSERT_EQ(1, tt_stat(t.cli_ns, "Crossings"));
@@ -434,14 +579,14 @@ static void event_crossing(const struct tt_variant *v)
 }
 
 /* A policy RST is multicast too, with its reason. */
-static void event_policy_rst(const struct tt_variant *v)
+TEST_F(plain46, event_policy_rst)
 {
+	const struct tt_variant *v = variant->net;
+	struct tt_topo t = self->t;
 	struct tt_event ev;
-	struct tt_topo t;
 	struct tt_pair p;
 	int nl;
 
-	tt_topo_up(&t, 0);
 	tt_pair_open(&t, v, &p);
 	tt_set_policy(p.srv, TCPTERM_POLICY_HALF_DUPLEX);
 	nl = tt_events_open(t.srv_ns);
@@ -452,7 +597,7 @@ static void event_policy_rst(const struct tt_variant *v)
 	ASSERT_EQ(local_port(p.lsn), ev.sport);
 	ASSERT_EQ(local_port(p.cli), ev.dport);
 	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, ev.reason);
-	expect_event_tuple(v, &ev, v->srv_addr, cli_addr(v),
+	expect_event_tuple(_metadata, v, &ev, v->srv_addr, cli_addr(v),
 			   tt_netns_ino(t.srv_ns));
 	ASSERT_EQ(1, tt_genl_stat(t.srv_ns, TCPTERM_STAT_POLICY_RSTS));
 	ASSERT_EQ(10, tt_genl_stat(t.srv_ns, TCPTERM_STAT_BYTES_DISCARDED));
@@ -462,16 +607,36 @@ static void event_policy_rst(const struct tt_variant *v)
  * Events name every connection of the namespace: only CAP_NET_ADMIN may
  * listen.  An unprivileged process gets EPERM joining the group.
  */
-static void event_group_needs_cap(const struct tt_variant *v)
-{
+FIXTURE(cap) {
 	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(cap) {
+	const struct tt_variant *net;
+};
+
+FIXTURE_VARIANT_ADD(cap, ipv4) { .net = &tt_ipv4 };
+
+FIXTURE_SETUP(cap)
+{
+	tt_topo_up(&self->t, 0);
+}
+
+FIXTURE_TEARDOWN(cap)
+{
+	tt_topo_down();
+}
+
+TEST_F(cap, event_group)
+{
+	struct tt_topo t = self->t;
 	int fd, status;
 	pid_t pid;
 
-	tt_topo_up(&t, 0);
 	fd = tt_events_open(t.cli_ns);	/* root may */
 	close(fd);
 	pid = fork();
+	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		fd = tt_genl_events_socket(t.cli_ns);
 		if (setgid(65534) || setuid(65534))
@@ -480,7 +645,8 @@ static void event_group_needs_cap(const struct tt_variant *v)
 		_exit(KSFT_PASS);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS);
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(KSFT_PASS, WEXITSTATUS(status));
 }
 
 /*
@@ -488,18 +654,17 @@ static void event_group_needs_cap(const struct tt_variant *v)
  * time: every one is counted, but the socket sends one event, not one per
  * segment (a remote peer must not drive netlink traffic at line rate).
  */
-static void event_late_data_once(const struct tt_variant *v)
+TEST_F(delayed46, event_late_data_once)
 {
 	enum { SEGS = 8 };
+	struct tt_topo t = self->t;
 	struct tt_event ev;
-	struct tt_topo t;
 	struct tt_pair p;
 	long long late0;
 	char buf[64];
 	int i, nl, one = 1, events = 0;
 
-	tt_topo_up(&t, tt_delay_ms);
-	tt_pair_open(&t, v, &p);
+	tt_pair_open(&t, variant->net, &p);
 	track(p.srv, 0);
 	ASSERT_EQ(0, setsockopt(p.cli, IPPROTO_TCP, TCP_NODELAY, &one,
 				sizeof(one)));
@@ -512,32 +677,11 @@ static void event_late_data_once(const struct tt_variant *v)
 	tt_wait_inq(p.srv, SEGS);
 	while (tt_recv(p.srv, buf, sizeof(buf), 200) > 0)
 		;
-	ASSERT_GE(late0 + 2, tt_stat(t.srv_ns, "LateData"));
+	ASSERT_LE(late0 + 2, tt_stat(t.srv_ns, "LateData"));
 	while (!tt_events_next(nl, TCPTERM_EV_LATE_DATA, &ev, 500))
 		events++;
 	ASSERT_EQ(1, events);
 	ASSERT_EQ(0, tt_stat(t.srv_ns, "EventsDropped"));
 }
 
-static const struct tt_test tests[] = {
-	{ "simultaneous",	 simultaneous,		TT_ALL },
-	{ "seed_eof",		 seed_eof,		TT_V4V6 },
-	{ "seed_error_read",	 seed_error_read,	TT_V4V6 },
-	{ "seed_error_so_error", seed_error_so_error,	TT_V4V6 },
-	{ "error_blocked_read",	 error_blocked_read,	TT_ALL },
-	{ "error_blocked_epoll", error_blocked_epoll,	TT_V4V6 },
-	{ "unload_with_blocked_reader", unload_with_blocked_reader, TT_V4 },
-	{ "orderly_close",	 orderly_close,		TT_V4V6 },
-	{ "orderly_piggyback",	 orderly_piggyback,	TT_V4V6 },
-	{ "fin_queued",		 fin_queued,		TT_V4V6 },
-	{ "parallel",		 parallel,		TT_V4V6 },
-	{ "event_crossing",	 event_crossing,	TT_V4V6 },
-	{ "event_policy_rst",	 event_policy_rst,	TT_V4V6 },
-	{ "event_group_needs_cap", event_group_needs_cap, TT_V4 },
-	{ "event_late_data_once", event_late_data_once,	TT_V4V6 },
-};
-
-int main(int argc, char **argv)
-{
-	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
-}
+TT_HARNESS_MAIN

@@ -6,6 +6,11 @@
  * successful set must read back, and the kernel log must stay clean (the
  * runner checks it).  The seed is printed, so a failure can be replayed
  * with TCPTERM_FUZZ_SEED.
+ *
+ * Two cases per family (kselftest_harness.h): fuzz.ipv4.options and
+ * fuzz.ipv6.options, 300 s each (times TCPTERM_TIME_SCALE), and
+ * fuzz.*.table: every row of module/options.h, the table the module is
+ * built from, at and around its bounds.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -15,7 +20,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "harness.h"
 
 #ifndef IPPROTO_MPTCP
 #define IPPROTO_MPTCP 262
@@ -66,26 +71,48 @@ static bool clean_errno(int e)
 	       e == EOPNOTSUPP || e == ENOTSOCK || e == ENOMEM;
 }
 
-static void fuzz(const struct tt_variant *v)
+FIXTURE(fuzz) {
+	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(fuzz) {
+	const struct tt_variant *net;
+};
+
+FIXTURE_VARIANT_ADD(fuzz, ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(fuzz, ipv6) { .net = &tt_ipv6 };
+
+FIXTURE_SETUP(fuzz)
 {
+	tt_topo_up(&self->t, 0);
+}
+
+FIXTURE_TEARDOWN(fuzz)
+{
+	tt_topo_down();
+}
+
+TEST_F_TIMEOUT(fuzz, options, 300)
+{
+	const struct tt_variant *v = variant->net;
 	static const int lens[] = { 0, 1, 2, 3, 4, 5, 7, 8, 16, 31, 40, 48,
 				    64, 4096, 1 << 20, 0x7fffffff, -1, -4 };
 	long page = sysconf(_SC_PAGESIZE);
 	char *buf, *ro, *gone, *kern = (char *)0xffffffff81000000UL;
 	const char *seed_env = getenv("TCPTERM_FUZZ_SEED");
 	int fds[NSOCK], i, ok = 0, errs = 0;
-	struct tt_topo t;
 
 	tt_rng = seed_env ? strtoull(seed_env, NULL, 0) : (unsigned long long)getpid() * 2654435761ULL;
 	TT_LOG("seed %llu", tt_rng);
-	tt_topo_up(&t, 0);
-	make_sockets(&t, v, fds);
+	make_sockets(&self->t, v, fds);
 
 	buf = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ro = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	gone = mmap(NULL, page, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_TRUE(buf != MAP_FAILED && ro != MAP_FAILED && gone != MAP_FAILED);
+	ASSERT_NE(MAP_FAILED, buf);
+	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_NE(MAP_FAILED, gone);
 	munmap(gone, page);
 
 	for (i = 0; i < tt_iterations; i++) {
@@ -127,14 +154,65 @@ static void fuzz(const struct tt_variant *v)
 		}
 	}
 	TT_LOG("%d calls: %d succeeded, %d clean errors", tt_iterations, ok, errs);
-	ASSERT_TRUE(ok > 0 && errs > 0);
+	ASSERT_LT(0, ok);
+	ASSERT_LT(0, errs);
 }
 
-static const struct tt_test tests[] = {
-	{ "fuzz_options", fuzz, TT_V4V6, 300 },
+/* The option table the module is built from (module/options.h). */
+static const struct tt_option {
+	const char *name;
+	int opt, min, max, def;
+} tt_options[] = {
+#define TCPTERM_OPTION(opt, field, lo, hi, def, users)	\
+	{ #opt, opt, lo, hi, def },
+#include "../module/options.h"
+#undef TCPTERM_OPTION
 };
 
-int main(int argc, char **argv)
+static int tt_get(int fd, int opt)
 {
-	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+	socklen_t sl = sizeof(int);
+	int val = -12345;
+
+	if (getsockopt(fd, SOL_TCPTERM, opt, &val, &sl) || sl != sizeof(int))
+		return -12345;
+	return val;
 }
+
+/*
+ * Each row of the table, at and around its bounds: a fresh socket
+ * reads the default, every value in [min, max] is taken and reads back,
+ * min - 1 and max + 1 fail with EINVAL and change nothing.
+ */
+TEST_F(fuzz, table)
+{
+	const struct tt_variant *v = variant->net;
+	unsigned int i;
+
+	tt_rng = 1;
+	for (i = 0; i < sizeof(tt_options) / sizeof(tt_options[0]); i++) {
+		const struct tt_option *o = &tt_options[i];
+		int vals[] = { o->min, o->max, o->min + (int)rnd(o->max - o->min + 1) };
+		int fd = socket(v->family, SOCK_STREAM, 0);
+		int bad, j;
+
+		ASSERT_LE(0, fd);
+		TT_LOG("%s: %d to %d, default %d", o->name, o->min, o->max, o->def);
+		EXPECT_EQ(o->def, tt_get(fd, o->opt));
+		for (j = 0; j < 3; j++) {
+			EXPECT_EQ(0, setsockopt(fd, SOL_TCPTERM, o->opt,
+						&vals[j], sizeof(int)));
+			EXPECT_EQ(vals[j], tt_get(fd, o->opt));
+		}
+		bad = o->min - 1;
+		EXPECT_EQ(-1, setsockopt(fd, SOL_TCPTERM, o->opt, &bad, sizeof(int)));
+		EXPECT_EQ(EINVAL, errno);
+		bad = o->max + 1;
+		EXPECT_EQ(-1, setsockopt(fd, SOL_TCPTERM, o->opt, &bad, sizeof(int)));
+		EXPECT_EQ(EINVAL, errno);
+		EXPECT_EQ(vals[2], tt_get(fd, o->opt));
+		close(fd);
+	}
+}
+
+TT_HARNESS_MAIN

@@ -50,6 +50,10 @@
  *   |   reads both ways,       |<------------>| or drain orphan   |
  *   |   writes crafted segment |              |                   |
  *   +--------------------------+              +-------------------+
+ *
+ * On kselftest_harness.h: FIXTURE(hostile) brings the namespaces up; its
+ * variants are the setups times the families (stock_ipv4 ... drain_ipv6),
+ * one TEST_F per kind of segment: hostile.hd_ipv6.paws and so on.
  */
 #define _GNU_SOURCE
 #include <linux/if_ether.h>
@@ -61,7 +65,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#include "lib.h"
+#include "harness.h"
 
 /* TCP header flags. */
 #define TT_FIN	0x01
@@ -564,7 +568,8 @@ static void tt_log_seg(const char *who, const struct tt_seg *s,
  * went both ways first, so timestamps are in use and the victim's
  * bytes_acked bounds the ACKs it accepts.
  */
-static void tt_victim(const struct tt_topo *t, enum tt_setup setup,
+static void tt_victim(struct __test_metadata *_metadata,
+		      const struct tt_topo *t, enum tt_setup setup,
 		      struct tt_pair *p)
 {
 	char buf[256];
@@ -629,14 +634,15 @@ static __u32 tt_craft(struct tt_tap *tap, enum tt_kind kind)
 	return seq;
 }
 
-static void hostile(const struct tt_variant *v, enum tt_setup setup,
-		    enum tt_kind kind)
+static void hostile(struct __test_metadata *_metadata,
+		    const struct tt_variant *v, const struct tt_topo *tp,
+		    enum tt_setup setup, enum tt_kind kind)
 {
 	const char *what = tt_kinds[kind].what, *name = tt_setup_name[setup];
 	struct tcpterm_info info0, info;
 	struct tt_counts c0, c;
 	struct tt_seg ans[8];
-	struct tt_topo t;
+	struct tt_topo t = *tp;
 	struct tt_pair p;
 	struct tt_tap tap;
 	__u32 rcv_nxt;
@@ -644,12 +650,11 @@ static void hostile(const struct tt_variant *v, enum tt_setup setup,
 	bool module;
 	int i, n;
 
-	tt_topo_up(&t, 0);
 	tt_tap_open(&t, &tap);
 	tt_pair_open(&t, v, &p);
 	tt_tap_conn(&tap, p.cli);
 	module = setup != TT_STOCK || tt_module(&t);
-	tt_victim(&t, setup, &p);
+	tt_victim(_metadata, &t, setup, &p);
 	tt_tap_settle(&tap);
 	if (!tap.cli_tsval || !tap.srv_tsval || !tap.cli_win)
 		TT_FAIL("no timestamps or window on the wire");
@@ -737,47 +742,67 @@ static void hostile(const struct tt_variant *v, enum tt_setup setup,
 	}
 }
 
-#define TT_HOSTILE(setup, kind, fn)					\
-static void fn(const struct tt_variant *v)				\
-{									\
-	hostile(v, setup, kind);					\
-}
-
-TT_HOSTILE(TT_STOCK, TT_PAWS, stock_paws)
-TT_HOSTILE(TT_STOCK, TT_OLD_ACK, stock_oldack)
-TT_HOSTILE(TT_STOCK, TT_NO_ACK, stock_noack)
-TT_HOSTILE(TT_STOCK, TT_EDGE, stock_edge)
-TT_HOSTILE(TT_STOCK, TT_RST_OOO, stock_rst)
-TT_HOSTILE(TT_HD, TT_PAWS, hd_paws)
-TT_HOSTILE(TT_HD, TT_OLD_ACK, hd_oldack)
-TT_HOSTILE(TT_HD, TT_NO_ACK, hd_noack)
-TT_HOSTILE(TT_HD, TT_EDGE, hd_edge)
-TT_HOSTILE(TT_HD, TT_RST_OOO, hd_rst)
-TT_HOSTILE(TT_DRAIN, TT_PAWS, drain_paws)
-TT_HOSTILE(TT_DRAIN, TT_OLD_ACK, drain_oldack)
-TT_HOSTILE(TT_DRAIN, TT_NO_ACK, drain_noack)
-TT_HOSTILE(TT_DRAIN, TT_EDGE, drain_edge)
-TT_HOSTILE(TT_DRAIN, TT_RST_OOO, drain_rst)
-
-static const struct tt_test tests[] = {
-	{ "stock_paws",		stock_paws,	TT_V4V6 },
-	{ "stock_oldack",	stock_oldack,	TT_V4V6 },
-	{ "stock_noack",	stock_noack,	TT_V4V6 },
-	{ "stock_edge",		stock_edge,	TT_V4V6 },
-	{ "stock_rst",		stock_rst,	TT_V4V6 },
-	{ "hd_paws",		hd_paws,	TT_V4V6 },
-	{ "hd_oldack",		hd_oldack,	TT_V4V6 },
-	{ "hd_noack",		hd_noack,	TT_V4V6 },
-	{ "hd_edge",		hd_edge,	TT_V4V6 },
-	{ "hd_rst",		hd_rst,		TT_V4V6 },
-	{ "drain_paws",		drain_paws,	TT_V4V6 },
-	{ "drain_oldack",	drain_oldack,	TT_V4V6 },
-	{ "drain_noack",	drain_noack,	TT_V4V6 },
-	{ "drain_edge",		drain_edge,	TT_V4V6 },
-	{ "drain_rst",		drain_rst,	TT_V4V6 },
+FIXTURE(hostile) {
+	struct tt_topo t;
 };
 
-int main(int argc, char **argv)
+FIXTURE_VARIANT(hostile) {
+	const struct tt_variant *net;
+	enum tt_setup setup;
+};
+
+FIXTURE_VARIANT_ADD(hostile, stock_ipv4) {
+	.net = &tt_ipv4, .setup = TT_STOCK,
+};
+FIXTURE_VARIANT_ADD(hostile, stock_ipv6) {
+	.net = &tt_ipv6, .setup = TT_STOCK,
+};
+FIXTURE_VARIANT_ADD(hostile, hd_ipv4) {
+	.net = &tt_ipv4, .setup = TT_HD,
+};
+FIXTURE_VARIANT_ADD(hostile, hd_ipv6) {
+	.net = &tt_ipv6, .setup = TT_HD,
+};
+FIXTURE_VARIANT_ADD(hostile, drain_ipv4) {
+	.net = &tt_ipv4, .setup = TT_DRAIN,
+};
+FIXTURE_VARIANT_ADD(hostile, drain_ipv6) {
+	.net = &tt_ipv6, .setup = TT_DRAIN,
+};
+
+FIXTURE_SETUP(hostile)
 {
-	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+	tt_topo_up(&self->t, 0);
 }
+
+FIXTURE_TEARDOWN(hostile)
+{
+	tt_topo_down();
+}
+
+TEST_F_TIMEOUT(hostile, paws, 60)
+{
+	hostile(_metadata, variant->net, &self->t, variant->setup, TT_PAWS);
+}
+
+TEST_F_TIMEOUT(hostile, oldack, 60)
+{
+	hostile(_metadata, variant->net, &self->t, variant->setup, TT_OLD_ACK);
+}
+
+TEST_F_TIMEOUT(hostile, noack, 60)
+{
+	hostile(_metadata, variant->net, &self->t, variant->setup, TT_NO_ACK);
+}
+
+TEST_F_TIMEOUT(hostile, edge, 60)
+{
+	hostile(_metadata, variant->net, &self->t, variant->setup, TT_EDGE);
+}
+
+TEST_F_TIMEOUT(hostile, rst, 60)
+{
+	hostile(_metadata, variant->net, &self->t, variant->setup, TT_RST_OOO);
+}
+
+TT_HARNESS_MAIN

@@ -30,7 +30,31 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "harness.h"
+
+/*
+ * Checks usable in helpers as well as in tests (the harness's ASSERT_*
+ * need the test's metadata): a failure is a TT_FAIL.
+ */
+#define NS_EQ(exp, got) do {						\
+	long long __e = (long long)(exp), __g = (long long)(got);	\
+	if (__e != __g)							\
+		TT_FAIL("%s == %s: expected %lld, got %lld (errno %d)",	\
+			#exp, #got, __e, __g, errno);			\
+} while (0)
+
+/* @got is at least @min. */
+#define NS_GE(min, got) do {						\
+	long long __m = (long long)(min), __g = (long long)(got);	\
+	if (__g < __m)							\
+		TT_FAIL("%s >= %s: got %lld, want at least %lld",	\
+			#got, #min, __g, __m);				\
+} while (0)
+
+#define NS_TRUE(cond) do {						\
+	if (!(cond))							\
+		TT_FAIL("%s is false (errno %d)", #cond, errno);	\
+} while (0)
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -411,7 +435,7 @@ static long hd_scene(const struct tt_topo *t, const struct tt_variant *v,
 	long r;
 
 	pair_plain(t, v, &p);
-	ASSERT_EQ(0, shutdown(p.srv, SHUT_RD));
+	NS_EQ(0, shutdown(p.srv, SHUT_RD));
 	tt_send(p.cli, 100);
 	r = tt_recv(p.cli, buf, sizeof(buf), 1500);
 	tt_get_info(p.srv, info);
@@ -436,14 +460,14 @@ static void sysctl_default_applies(const struct tt_variant *v)
 	tt_topo_up(&sib, 0);
 	tt_sysctl(t.srv_ns, SYSCTL_DIR "policy", "1");
 
-	ASSERT_EQ(-ECONNRESET, hd_scene(&t, v, &info));
-	ASSERT_TRUE(info.tti_flags & TCPTERM_F_TRACKED);
-	ASSERT_EQ(TCPTERM_POLICY_HALF_DUPLEX, info.tti_policy);
-	ASSERT_EQ(TCPTERM_RST_DATA_AFTER_SHUTDOWN, info.tti_rst_reason);
+	NS_EQ(-ECONNRESET, hd_scene(&t, v, &info));
+	NS_TRUE(info.tti_flags & TCPTERM_F_TRACKED);
+	NS_EQ(TCPTERM_POLICY_HALF_DUPLEX, info.tti_policy);
+	NS_EQ(TCPTERM_RST_DATA_AFTER_SHUTDOWN, info.tti_rst_reason);
 
-	ASSERT_EQ(-EAGAIN, hd_scene(&sib, v, &info));
-	ASSERT_EQ(0, info.tti_flags & TCPTERM_F_TRACKED);
-	ASSERT_EQ(TCPTERM_POLICY_DEFAULT, info.tti_policy);
+	NS_EQ(-EAGAIN, hd_scene(&sib, v, &info));
+	NS_EQ(0, info.tti_flags & TCPTERM_F_TRACKED);
+	NS_EQ(TCPTERM_POLICY_DEFAULT, info.tti_policy);
 
 	/* connect(): the client's namespace gives it the policy too. */
 	tt_sysctl(sib.cli_ns, SYSCTL_DIR "policy", "2");
@@ -452,13 +476,13 @@ static void sysctl_default_applies(const struct tt_variant *v)
 		struct tt_pair p;
 
 		tt_pair_open(&sib, v, &p);
-		ASSERT_EQ(TCPTERM_POLICY_DRAIN, get_int(p.cli, TCPTERM_POLICY));
-		ASSERT_EQ(1234, get_int(p.cli, TCPTERM_DRAIN_IDLE_MS));
+		NS_EQ(TCPTERM_POLICY_DRAIN, get_int(p.cli, TCPTERM_POLICY));
+		NS_EQ(1234, get_int(p.cli, TCPTERM_DRAIN_IDLE_MS));
 		tt_get_info(p.cli, &info);
-		ASSERT_TRUE(info.tti_flags & TCPTERM_F_TRACKED);
+		NS_TRUE(info.tti_flags & TCPTERM_F_TRACKED);
 		/* The server's namespace still has its defaults. */
 		tt_get_info(p.srv, &info);
-		ASSERT_EQ(0, info.tti_flags & TCPTERM_F_TRACKED);
+		NS_EQ(0, info.tti_flags & TCPTERM_F_TRACKED);
 	}
 }
 
@@ -470,40 +494,40 @@ static void sysctl_isolation(const struct tt_variant *v)
 
 	tt_topo_up(&t, 0);
 	tt_enter(t.srv_ns);
-	ASSERT_EQ(0, sysctl_read("policy"));
-	ASSERT_EQ(0, sysctl_read("crossing_error"));
-	ASSERT_EQ(TCPTERM_DRAIN_TIME_DEFAULT_MS, sysctl_read("drain_time_ms"));
-	ASSERT_EQ(TCPTERM_DRAIN_IDLE_DEFAULT_MS, sysctl_read("drain_idle_ms"));
-	ASSERT_EQ(0, sysctl_read("grace_ms"));
+	NS_EQ(0, sysctl_read("policy"));
+	NS_EQ(0, sysctl_read("crossing_error"));
+	NS_EQ(TCPTERM_DRAIN_TIME_DEFAULT_MS, sysctl_read("drain_time_ms"));
+	NS_EQ(TCPTERM_DRAIN_IDLE_DEFAULT_MS, sysctl_read("drain_idle_ms"));
+	NS_EQ(0, sysctl_read("grace_ms"));
 
 	/* The ranges of options.h. */
-	ASSERT_EQ(-EINVAL, sysctl_write("policy", "3"));
-	ASSERT_EQ(-EINVAL, sysctl_write("crossing_error", "2"));
-	ASSERT_EQ(-EINVAL, sysctl_write("drain_time_ms", "0"));
-	ASSERT_EQ(-EINVAL, sysctl_write("drain_idle_ms", "3600001"));
-	ASSERT_EQ(-EINVAL, sysctl_write("grace_ms", "-1"));
-	ASSERT_EQ(0, sysctl_read("policy"));
+	NS_EQ(-EINVAL, sysctl_write("policy", "3"));
+	NS_EQ(-EINVAL, sysctl_write("crossing_error", "2"));
+	NS_EQ(-EINVAL, sysctl_write("drain_time_ms", "0"));
+	NS_EQ(-EINVAL, sysctl_write("drain_idle_ms", "3600001"));
+	NS_EQ(-EINVAL, sysctl_write("grace_ms", "-1"));
+	NS_EQ(0, sysctl_read("policy"));
 
-	ASSERT_EQ(0, sysctl_write("policy", "2"));
-	ASSERT_EQ(0, sysctl_write("grace_ms", "3600000"));
-	ASSERT_EQ(2, sysctl_read("policy"));
-	ASSERT_EQ(3600000, sysctl_read("grace_ms"));
+	NS_EQ(0, sysctl_write("policy", "2"));
+	NS_EQ(0, sysctl_write("grace_ms", "3600000"));
+	NS_EQ(2, sysctl_read("policy"));
+	NS_EQ(3600000, sysctl_read("grace_ms"));
 
 	/* A socket that sets nothing reports its namespace's defaults. */
 	{
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-		ASSERT_EQ(2, get_int(fd, TCPTERM_POLICY));
-		ASSERT_EQ(3600000, get_int(fd, TCPTERM_GRACE_MS));
+		NS_EQ(2, get_int(fd, TCPTERM_POLICY));
+		NS_EQ(3600000, get_int(fd, TCPTERM_GRACE_MS));
 		close(fd);
 	}
 
 	tt_enter(t.cli_ns);
-	ASSERT_EQ(0, sysctl_read("policy"));
-	ASSERT_EQ(0, sysctl_read("grace_ms"));
+	NS_EQ(0, sysctl_read("policy"));
+	NS_EQ(0, sysctl_read("grace_ms"));
 	tt_enter(init_ns);
-	ASSERT_EQ(0, sysctl_read("policy"));
-	ASSERT_EQ(0, sysctl_read("grace_ms"));
+	NS_EQ(0, sysctl_read("policy"));
+	NS_EQ(0, sysctl_read("grace_ms"));
 }
 
 static int write_file(const char *path, const char *val)
@@ -615,21 +639,21 @@ static void userns_denied(const struct tt_variant *v)
 		TT_SKIP("unprivileged user namespaces are disabled");
 	if (r == 102)
 		TT_FAIL("cannot map the user namespace's root");
-	ASSERT_TRUE(r == EACCES || r == EPERM);
-	ASSERT_EQ(as_unprivileged(0, try_stock), r);
-	ASSERT_EQ(EPERM, as_unprivileged(0, try_rule));
-	ASSERT_EQ(EPERM, as_unprivileged(0, try_flush));
-	ASSERT_EQ(EPERM, as_unprivileged(0, try_dump));
-	ASSERT_EQ(0, sysctl_read("policy"));
+	NS_TRUE(r == EACCES || r == EPERM);
+	NS_EQ(as_unprivileged(0, try_stock), r);
+	NS_EQ(EPERM, as_unprivileged(0, try_rule));
+	NS_EQ(EPERM, as_unprivileged(0, try_flush));
+	NS_EQ(EPERM, as_unprivileged(0, try_dump));
+	NS_EQ(0, sysctl_read("policy"));
 	/*
 	 * Its own network namespace: CAP_NET_ADMIN there.  The sysctls
 	 * obey the rule of the stock net.* ones (writable where the stock
 	 * ones are; through the initial /proc mount they are not).
 	 */
-	ASSERT_EQ(as_unprivileged(CLONE_NEWNET, try_stock),
+	NS_EQ(as_unprivileged(CLONE_NEWNET, try_stock),
 		  as_unprivileged(CLONE_NEWNET, try_sysctl));
-	ASSERT_EQ(0, as_unprivileged(CLONE_NEWNET, try_flush));
-	ASSERT_EQ(0, as_unprivileged(CLONE_NEWNET, try_dump));
+	NS_EQ(0, as_unprivileged(CLONE_NEWNET, try_flush));
+	NS_EQ(0, as_unprivileged(CLONE_NEWNET, try_dump));
 }
 
 /* Add, list, delete, flush; what is refused; isolation; the bound. */
@@ -642,29 +666,29 @@ static void rules_netlink(const struct tt_variant *v)
 	tt_topo_up(&t, 0);
 	tt_enter(t.srv_ns);
 	fd = genl_open();
-	ASSERT_EQ(0, rule_list(fd, &l));
+	NS_EQ(0, rule_list(fd, &l));
 
 	id1 = rule_add(fd, &RULE(.pmin = 1000, .pmax = 2000, .policy = 2));
 	id2 = rule_add(fd, &RULE(.family = AF_INET6, .pmin = 80, .policy = 1,
 				 .drain_time = 100));
-	ASSERT_GE(1, id1);
-	ASSERT_GE(id1 + 1, id2);
-	ASSERT_EQ(2, rule_list(fd, &l));
-	ASSERT_EQ(id1, l.id[0]);
-	ASSERT_EQ(1000, l.pmin[0]);
-	ASSERT_EQ(2000, l.pmax[0]);
-	ASSERT_EQ(2, l.policy[0]);
-	ASSERT_EQ(id2, l.id[1]);
-	ASSERT_EQ(80, l.pmin[1]);
-	ASSERT_EQ(80, l.pmax[1]);
+	NS_GE(1, id1);
+	NS_GE(id1 + 1, id2);
+	NS_EQ(2, rule_list(fd, &l));
+	NS_EQ(id1, l.id[0]);
+	NS_EQ(1000, l.pmin[0]);
+	NS_EQ(2000, l.pmax[0]);
+	NS_EQ(2, l.policy[0]);
+	NS_EQ(id2, l.id[1]);
+	NS_EQ(80, l.pmin[1]);
+	NS_EQ(80, l.pmax[1]);
 
 	/* Refused, each with a message, nothing changed. */
-	ASSERT_EQ(-ERANGE, rule_add(fd, &RULE(.pmin = 5, .policy = 3)));
-	ASSERT_EQ(-EINVAL, rule_add(fd, &RULE(.pmin = 5)));
-	ASSERT_EQ(-EINVAL, rule_add(fd, &RULE(.pmin = 10, .pmax = 9, .policy = 1)));
-	ASSERT_EQ(-EINVAL, rule_add(fd, &RULE(.pmax = 9, .policy = 1)));
-	ASSERT_EQ(-EINVAL, rule_add(fd, &RULE(.family = 17, .policy = 1)));
-	ASSERT_EQ(-ENOENT, rule_add(fd, &RULE(.cgroup = 0x7fffffffffffULL,
+	NS_EQ(-ERANGE, rule_add(fd, &RULE(.pmin = 5, .policy = 3)));
+	NS_EQ(-EINVAL, rule_add(fd, &RULE(.pmin = 5)));
+	NS_EQ(-EINVAL, rule_add(fd, &RULE(.pmin = 10, .pmax = 9, .policy = 1)));
+	NS_EQ(-EINVAL, rule_add(fd, &RULE(.pmax = 9, .policy = 1)));
+	NS_EQ(-EINVAL, rule_add(fd, &RULE(.family = 17, .policy = 1)));
+	NS_EQ(-ENOENT, rule_add(fd, &RULE(.cgroup = 0x7fffffffffffULL,
 					      .policy = 1)));
 	{
 		struct msg req;
@@ -676,70 +700,70 @@ static void rules_netlink(const struct tt_variant *v)
 		put_u16(&req, TCPTERM_RULE_A_PORT_MIN, 0);
 		put_u32(&req, TCPTERM_RULE_A_POLICY, 1);
 		nest_end(&req, nest);
-		ASSERT_EQ(-EINVAL, genl_do(fd, &req, NULL));
+		NS_EQ(-EINVAL, genl_do(fd, &req, NULL));
 		/* a limit out of its range */
 		req_init(&req, TCPTERM_CMD_RULE_ADD, 0);
 		nest = nest_start(&req, TCPTERM_A_RULE);
 		put_u32(&req, TCPTERM_RULE_A_DRAIN_TIME_MS, 0);
 		nest_end(&req, nest);
-		ASSERT_EQ(-ERANGE, genl_do(fd, &req, NULL));
+		NS_EQ(-ERANGE, genl_do(fd, &req, NULL));
 		/* an attribute outside the nest */
 		req_init(&req, TCPTERM_CMD_RULE_ADD, 0);
 		put_u8(&req, TCPTERM_A_KIND, 1);
-		ASSERT_EQ(-EINVAL, genl_do(fd, &req, NULL));
+		NS_EQ(-EINVAL, genl_do(fd, &req, NULL));
 		/* no nest at all */
 		req_init(&req, TCPTERM_CMD_RULE_ADD, 0);
-		ASSERT_EQ(-EINVAL, genl_do(fd, &req, NULL));
+		NS_EQ(-EINVAL, genl_do(fd, &req, NULL));
 		/* an id given to RULE_ADD, a policy given to RULE_DEL */
 		req_init(&req, TCPTERM_CMD_RULE_ADD, 0);
 		nest = nest_start(&req, TCPTERM_A_RULE);
 		put_u32(&req, TCPTERM_RULE_A_ID, 5);
 		put_u32(&req, TCPTERM_RULE_A_POLICY, 1);
 		nest_end(&req, nest);
-		ASSERT_EQ(-EINVAL, genl_do(fd, &req, NULL));
+		NS_EQ(-EINVAL, genl_do(fd, &req, NULL));
 		req_init(&req, TCPTERM_CMD_RULE_DEL, 0);
 		nest = nest_start(&req, TCPTERM_A_RULE);
 		put_u32(&req, TCPTERM_RULE_A_ID, id1);
 		put_u32(&req, TCPTERM_RULE_A_POLICY, 1);
 		nest_end(&req, nest);
-		ASSERT_EQ(-EINVAL, genl_do(fd, &req, NULL));
+		NS_EQ(-EINVAL, genl_do(fd, &req, NULL));
 		/* FLUSH takes nothing */
 		req_init(&req, TCPTERM_CMD_RULE_FLUSH, 0);
 		put_u32(&req, TCPTERM_A_NETNS_INO, 1);
-		ASSERT_EQ(-EINVAL, genl_do(fd, &req, NULL));
+		NS_EQ(-EINVAL, genl_do(fd, &req, NULL));
 	}
-	ASSERT_EQ(2, rule_list(fd, &l));
+	NS_EQ(2, rule_list(fd, &l));
 
 	/* The client's namespace has none of them. */
 	close(fd);
 	tt_enter(t.cli_ns);
 	fd = genl_open();
-	ASSERT_EQ(0, rule_list(fd, &l));
+	NS_EQ(0, rule_list(fd, &l));
 	close(fd);
 	tt_enter(t.srv_ns);
 	fd = genl_open();
 
-	ASSERT_EQ(0, rule_del(fd, id1));
-	ASSERT_EQ(-ENOENT, rule_del(fd, id1));
-	ASSERT_EQ(1, rule_list(fd, &l));
-	ASSERT_EQ(id2, l.id[0]);
-	ASSERT_EQ(0, rule_flush(fd));
-	ASSERT_EQ(0, rule_list(fd, &l));
+	NS_EQ(0, rule_del(fd, id1));
+	NS_EQ(-ENOENT, rule_del(fd, id1));
+	NS_EQ(1, rule_list(fd, &l));
+	NS_EQ(id2, l.id[0]);
+	NS_EQ(0, rule_flush(fd));
+	NS_EQ(0, rule_list(fd, &l));
 
 	/* The bound; a dump of them all comes in several parts. */
 	for (i = 0; i < TCPTERM_RULES_MAX; i++)
-		ASSERT_GE(1, rule_add(fd, &RULE(.pmin = 1 + i, .policy = 1)));
-	ASSERT_EQ(-ENOSPC, rule_add(fd, &RULE(.pmin = 9, .policy = 1)));
+		NS_GE(1, rule_add(fd, &RULE(.pmin = 1 + i, .policy = 1)));
+	NS_EQ(-ENOSPC, rule_add(fd, &RULE(.pmin = 9, .policy = 1)));
 	{
 		int parts;
 
-		ASSERT_EQ(TCPTERM_RULES_MAX,
+		NS_EQ(TCPTERM_RULES_MAX,
 			  genl_dump(fd, TCPTERM_CMD_RULE_GET, TCPTERM_A_RULE,
 				    NULL, NULL, &parts));
-		ASSERT_GE(2, parts);
+		NS_GE(2, parts);
 	}
-	ASSERT_EQ(0, rule_flush(fd));
-	ASSERT_EQ(0, rule_list(fd, &l));
+	NS_EQ(0, rule_flush(fd));
+	NS_EQ(0, rule_list(fd, &l));
 }
 
 /*
@@ -759,37 +783,37 @@ static void precedence(const struct tt_variant *v)
 	/* a: matched by a rule on its port */
 	a.lsn = tt_listen(&t, v, -1);
 	fd = genl_open();
-	ASSERT_GE(1, rule_add(fd, &RULE(.pmin = local_port(a.lsn),
+	NS_GE(1, rule_add(fd, &RULE(.pmin = local_port(a.lsn),
 					.policy = 2, .drain_time = 4321)));
 	a.cli = tt_connect(&t, v, a.lsn);
 	a.srv = tt_accept(&t, a.lsn);
-	ASSERT_EQ(TCPTERM_POLICY_DRAIN, get_int(a.srv, TCPTERM_POLICY));
-	ASSERT_EQ(4321, get_int(a.srv, TCPTERM_DRAIN_TIME_MS));
-	ASSERT_EQ(777, get_int(a.srv, TCPTERM_DRAIN_IDLE_MS));
+	NS_EQ(TCPTERM_POLICY_DRAIN, get_int(a.srv, TCPTERM_POLICY));
+	NS_EQ(4321, get_int(a.srv, TCPTERM_DRAIN_TIME_MS));
+	NS_EQ(777, get_int(a.srv, TCPTERM_DRAIN_IDLE_MS));
 
 	/* b: no rule matches: the namespace's default */
 	tt_pair_open(&t, v, &b);
-	ASSERT_EQ(TCPTERM_POLICY_HALF_DUPLEX, get_int(b.srv, TCPTERM_POLICY));
-	ASSERT_EQ(TCPTERM_DRAIN_TIME_DEFAULT_MS,
+	NS_EQ(TCPTERM_POLICY_HALF_DUPLEX, get_int(b.srv, TCPTERM_POLICY));
+	NS_EQ(TCPTERM_DRAIN_TIME_DEFAULT_MS,
 		  get_int(b.srv, TCPTERM_DRAIN_TIME_MS));
 
 	/* c: the listener set an option; the rule on its port is ignored */
 	lsn = tt_listen(&t, v, TCPTERM_POLICY_DEFAULT);
 	c.lsn = lsn;
-	ASSERT_GE(1, rule_add(fd, &RULE(.pmin = local_port(lsn), .policy = 2)));
+	NS_GE(1, rule_add(fd, &RULE(.pmin = local_port(lsn), .policy = 2)));
 	c.cli = tt_connect(&t, v, lsn);
 	c.srv = tt_accept(&t, lsn);
-	ASSERT_EQ(TCPTERM_POLICY_DEFAULT, get_int(c.srv, TCPTERM_POLICY));
+	NS_EQ(TCPTERM_POLICY_DEFAULT, get_int(c.srv, TCPTERM_POLICY));
 	/* what it did not set comes from the namespace's sysctl */
-	ASSERT_EQ(777, get_int(c.srv, TCPTERM_DRAIN_IDLE_MS));
+	NS_EQ(777, get_int(c.srv, TCPTERM_DRAIN_IDLE_MS));
 
 	/* a rule's family: IPv6 only */
-	ASSERT_EQ(0, rule_flush(fd));
-	ASSERT_GE(1, rule_add(fd, &RULE(.family = AF_INET6, .policy = 2)));
+	NS_EQ(0, rule_flush(fd));
+	NS_GE(1, rule_add(fd, &RULE(.family = AF_INET6, .policy = 2)));
 	tt_pair_open(&t, v, &b);
-	ASSERT_EQ(v->family == AF_INET6 ? TCPTERM_POLICY_DRAIN :
+	NS_EQ(v->family == AF_INET6 ? TCPTERM_POLICY_DRAIN :
 		  TCPTERM_POLICY_HALF_DUPLEX, get_int(b.srv, TCPTERM_POLICY));
-	ASSERT_EQ(0, rule_flush(fd));
+	NS_EQ(0, rule_flush(fd));
 }
 
 /*
@@ -813,22 +837,22 @@ static long pipeline(const struct tt_variant *v, struct tt_topo *t,
 
 		rr.pmin = local_port(p.lsn);
 		fd = genl_open();
-		ASSERT_GE(1, rule_add(fd, &rr));
+		NS_GE(1, rule_add(fd, &rr));
 		close(fd);
 	}
 	p.cli = tt_connect(t, v, p.lsn);
 	p.srv = tt_accept(t, p.lsn);
-	ASSERT_EQ(0, setsockopt(p.cli, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+	NS_EQ(0, setsockopt(p.cli, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
 				sizeof(rcvbuf)));
 	/* The whole response fits the send buffer: send() never waits. */
-	ASSERT_EQ(0, setsockopt(p.srv, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
+	NS_EQ(0, setsockopt(p.srv, SOL_SOCKET, SO_SNDBUFFORCE, &sndbuf,
 				sizeof(sndbuf)));
 	tt_send(p.cli, 2 * REQ);
 	tt_wait_inq(p.srv, 2 * REQ);
-	ASSERT_EQ(REQ, recv(p.srv, buf, REQ, 0));
+	NS_EQ(REQ, recv(p.srv, buf, REQ, 0));
 	memset(buf, 'r', sizeof(buf));
 	for (off = 0; off < RESP; off += sizeof(buf))
-		ASSERT_EQ(sizeof(buf), send(p.srv, buf, sizeof(buf), 0));
+		NS_EQ(sizeof(buf), send(p.srv, buf, sizeof(buf), 0));
 	close(p.srv);
 	*got = 0;
 	while ((n = tt_recv(p.cli, buf, sizeof(buf), 5000)) > 0)
@@ -851,14 +875,14 @@ static void rule_drain_on_wire(const struct tt_variant *v)
 	tt_topo_up(&stock, 0);
 	r = pipeline(v, &stock, NULL, &got);
 	TT_LOG("stock: client read %ld bytes, then %ld", got, r);
-	ASSERT_EQ(-ECONNRESET, r);
+	NS_EQ(-ECONNRESET, r);
 
 	tt_topo_up(&ruled, 0);
 	r = pipeline(v, &ruled, &RULE(.policy = TCPTERM_POLICY_DRAIN), &got);
 	TT_LOG("drain rule: client read %ld bytes, then %ld", got, r);
-	ASSERT_EQ(0, r);
-	ASSERT_EQ(256 * 1024, got);
-	ASSERT_EQ(1, tt_stat(ruled.srv_ns, "Drains"));
+	NS_EQ(0, r);
+	NS_EQ(256 * 1024, got);
+	NS_EQ(1, tt_stat(ruled.srv_ns, "Drains"));
 }
 
 #define CG_ROOT "/tmp/tt-cg"
@@ -905,19 +929,19 @@ static void cgroup_rule(const struct tt_variant *v)
 	lsn = tt_listen(&t, v, -1);
 	tt_enter(t.cli_ns);
 	fd = genl_open();
-	ASSERT_GE(1, rule_add(fd, &RULE(.cgroup = cg_id(top), .policy = 2)));
+	NS_GE(1, rule_add(fd, &RULE(.cgroup = cg_id(top), .policy = 2)));
 
 	/* outside the cgroup: nothing */
 	p.cli = tt_connect(&t, v, lsn);
-	ASSERT_EQ(TCPTERM_POLICY_DEFAULT, get_int(p.cli, TCPTERM_POLICY));
+	NS_EQ(TCPTERM_POLICY_DEFAULT, get_int(p.cli, TCPTERM_POLICY));
 	close(p.cli);
 	/* in a cgroup below the rule's: its policy */
 	cg_enter(sub);
 	p.cli = tt_connect(&t, v, lsn);
 	cg_enter(CG_ROOT);
-	ASSERT_EQ(TCPTERM_POLICY_DRAIN, get_int(p.cli, TCPTERM_POLICY));
+	NS_EQ(TCPTERM_POLICY_DRAIN, get_int(p.cli, TCPTERM_POLICY));
 	close(p.cli);
-	ASSERT_EQ(0, rule_flush(fd));
+	NS_EQ(0, rule_flush(fd));
 	rmdir(sub);
 	rmdir(top);
 }
@@ -971,19 +995,19 @@ static void sock_dump(const struct tt_variant *v)
 	tt_enter(t.srv_ns);
 	fd = genl_open();
 	s.want = sock_cookie(p.srv);
-	ASSERT_EQ(1, genl_dump(fd, TCPTERM_CMD_SOCK_GET, TCPTERM_A_SOCK,
+	NS_EQ(1, genl_dump(fd, TCPTERM_CMD_SOCK_GET, TCPTERM_A_SOCK,
 			       sock_collect, &s, NULL));
-	ASSERT_EQ(1, s.found);
-	ASSERT_EQ(v->family == AF_INET6 && strcmp(v->name, "mapped") ?
+	NS_EQ(1, s.found);
+	NS_EQ(v->family == AF_INET6 && strcmp(v->name, "mapped") ?
 		  AF_INET6 : AF_INET, s.family);
-	ASSERT_EQ(TCP_ESTABLISHED, s.state);
-	ASSERT_EQ(TCPTERM_POLICY_HALF_DUPLEX, s.policy);
-	ASSERT_EQ(local_port(p.lsn), s.sport);
-	ASSERT_EQ(local_port(p.cli), s.dport);
+	NS_EQ(TCP_ESTABLISHED, s.state);
+	NS_EQ(TCPTERM_POLICY_HALF_DUPLEX, s.policy);
+	NS_EQ(local_port(p.lsn), s.sport);
+	NS_EQ(local_port(p.cli), s.dport);
 
 	/* The client's namespace tracks nothing: an empty dump there. */
 	tt_enter(t.cli_ns);
-	ASSERT_EQ(0, genl_dump(genl_open(), TCPTERM_CMD_SOCK_GET,
+	NS_EQ(0, genl_dump(genl_open(), TCPTERM_CMD_SOCK_GET,
 			       TCPTERM_A_SOCK, NULL, NULL, NULL));
 
 	/* Many: the dump goes on over several parts, each socket once. */
@@ -994,11 +1018,11 @@ static void sock_dump(const struct tt_variant *v)
 	}
 	memset(&s, 0, sizeof(s));
 	s.want = sock_cookie(many[299]);
-	ASSERT_EQ(301, genl_dump(fd, TCPTERM_CMD_SOCK_GET, TCPTERM_A_SOCK,
+	NS_EQ(301, genl_dump(fd, TCPTERM_CMD_SOCK_GET, TCPTERM_A_SOCK,
 				 sock_collect, &s, &parts));
-	ASSERT_EQ(1, s.found);
-	ASSERT_EQ(TCP_CLOSE, s.state);
-	ASSERT_GE(2, parts);
+	NS_EQ(1, s.found);
+	NS_EQ(TCP_CLOSE, s.state);
+	NS_GE(2, parts);
 	for (i = 0; i < 300; i++)
 		close(many[i]);
 }
@@ -1017,7 +1041,7 @@ static void unload_with_rules(const struct tt_variant *v)
 	tt_topo_up(&t, 0);
 	tt_sysctl(t.srv_ns, SYSCTL_DIR "policy", "2");
 	fd = genl_open();
-	ASSERT_GE(1, rule_add(fd, &RULE(.pmin = 80, .policy = 1)));
+	NS_GE(1, rule_add(fd, &RULE(.pmin = 80, .policy = 1)));
 	close(fd);
 	tt_enter(open("/proc/1/ns/net", O_RDONLY));
 	if (system("rmmod tcpterm"))
@@ -1028,9 +1052,9 @@ static void unload_with_rules(const struct tt_variant *v)
 	if (system(cmd))
 		TT_FAIL("insmod");
 	tt_enter(t.srv_ns);
-	ASSERT_EQ(0, sysctl_read("policy"));
+	NS_EQ(0, sysctl_read("policy"));
 	fd = genl_open();
-	ASSERT_EQ(0, rule_list(fd, &l));
+	NS_EQ(0, rule_list(fd, &l));
 }
 
 /*
@@ -1054,7 +1078,7 @@ static void unload_child_timewait(const struct tt_variant *v)
 	p.cli = tt_connect(&t, v, p.lsn);
 	p.srv = tt_accept(&t, p.lsn);
 	close(p.srv);			/* the server closes first: TIME_WAIT */
-	ASSERT_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
+	NS_EQ(0, tt_recv(p.cli, buf, sizeof(buf), 2000));
 	close(p.cli);
 	close(p.lsn);
 	tt_msleep(200);
@@ -1073,20 +1097,47 @@ static void unload_child_timewait(const struct tt_variant *v)
 		TT_FAIL("insmod");
 }
 
-static const struct tt_test tests[] = {
-	{ "sysctl_isolation",		sysctl_isolation,		TT_V4 },
-	{ "sysctl_default_applies",	sysctl_default_applies,		TT_ALL },
-	{ "userns_denied",		userns_denied,			TT_V4 },
-	{ "rules_netlink",		rules_netlink,			TT_V4 },
-	{ "precedence",			precedence,			TT_V4V6 },
-	{ "rule_drain_on_wire",		rule_drain_on_wire,		TT_V4V6 },
-	{ "cgroup_rule",		cgroup_rule,			TT_V4 },
-	{ "sock_dump",			sock_dump,			TT_ALL },
-	{ "unload_with_rules",		unload_with_rules,		TT_V4 },
-	{ "unload_child_timewait",	unload_child_timewait,		TT_V4 },
-};
+/*
+ * Each case makes the namespaces it needs (some make two pairs); the
+ * fixtures only give the address families and delete them afterwards.
+ */
+#define NS_FIXTURE(f)							\
+	FIXTURE(f) {							\
+		int unused;						\
+	};								\
+	FIXTURE_VARIANT(f) {						\
+		const struct tt_variant *net;				\
+	};								\
+	FIXTURE_SETUP(f) {}						\
+	FIXTURE_TEARDOWN(f)						\
+	{								\
+		tt_topo_down();						\
+	}
 
-int main(int argc, char **argv)
+NS_FIXTURE(ns);
+FIXTURE_VARIANT_ADD(ns, ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(ns, ipv6) { .net = &tt_ipv6 };
+FIXTURE_VARIANT_ADD(ns, mapped) { .net = &tt_mapped };
+
+NS_FIXTURE(ns46);
+FIXTURE_VARIANT_ADD(ns46, ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(ns46, ipv6) { .net = &tt_ipv6 };
+
+NS_FIXTURE(ns4);
+FIXTURE_VARIANT_ADD(ns4, ipv4) { .net = &tt_ipv4 };
+
+TEST_F(ns4, sysctl_isolation) { sysctl_isolation(variant->net); }
+TEST_F(ns, sysctl_default_applies) { sysctl_default_applies(variant->net); }
+TEST_F(ns4, userns_denied) { userns_denied(variant->net); }
+TEST_F(ns4, rules_netlink) { rules_netlink(variant->net); }
+TEST_F(ns46, precedence) { precedence(variant->net); }
+TEST_F_TIMEOUT(ns46, rule_drain_on_wire, 60)
 {
-	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+	rule_drain_on_wire(variant->net);
 }
+TEST_F(ns4, cgroup_rule) { cgroup_rule(variant->net); }
+TEST_F(ns, sock_dump) { sock_dump(variant->net); }
+TEST_F(ns4, unload_with_rules) { unload_with_rules(variant->net); }
+TEST_F(ns4, unload_child_timewait) { unload_child_timewait(variant->net); }
+
+TT_HARNESS_MAIN

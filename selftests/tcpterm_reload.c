@@ -22,6 +22,12 @@
  * inherits its state.  The test passes when every cycle completed, the
  * traffic flowed and no socket was born with state; a crash stops the
  * guest, and the runner reports the guest's death and the splat.
+ *
+ * On kselftest_harness.h: FIXTURE(reload) has a variant per hook, one
+ * case each (reload.tcpterm.cycles, reload.kprobe.cycles, ...).  Without
+ * an argument only the tcpterm variant runs, as before; HOOK[,CYCLES]
+ * selects that hook's variant (what TCPTERM_ONLY=tcpterm_reload:HOOK,N
+ * passes); any other argument goes to the harness's selection.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -35,12 +41,12 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "harness.h"
 
 /* Per connection: bytes each way, so segments also go through the backlog. */
 static const int tt_bytes_each_way = 64 * 1024;
 static const int tt_workers_per_cpu = 1;
-static const int tt_default_cycles = 5;
+static int tt_cycles = 5;
 
 static const char tt_tracefs[] = "/sys/kernel/tracing";
 
@@ -218,8 +224,6 @@ static long tt_one(const struct tt_topo *t, const struct tt_variant *v, int lsn)
 
 static void tt_worker(const struct tt_topo *t, int cpu, int pipefd)
 {
-	static const struct tt_variant v4 = { "ipv4", AF_INET, "10.77.0.2", "0.0.0.0" };
-	static const struct tt_variant v6 = { "ipv6", AF_INET6, "fd77::2", "::" };
 	int lsn4, lsn6, i;
 	long bytes = 0;
 
@@ -228,28 +232,53 @@ static void tt_worker(const struct tt_topo *t, int cpu, int pipefd)
 	tt_pin(cpu);
 	srandom(getpid());
 	signal(SIGTERM, tt_on_term);
-	lsn4 = tt_listen(t, &v4, -1);
-	lsn6 = tt_listen(t, &v6, -1);
+	lsn4 = tt_listen(t, &tt_ipv4, -1);
+	lsn6 = tt_listen(t, &tt_ipv6, -1);
 	for (i = 0; !tt_stop; i++)
-		bytes += tt_one(t, (i & 1) ? &v6 : &v4, (i & 1) ? lsn6 : lsn4);
+		bytes += tt_one(t, (i & 1) ? &tt_ipv6 : &tt_ipv4,
+				(i & 1) ? lsn6 : lsn4);
 	if (write(pipefd, &bytes, sizeof(bytes)) != sizeof(bytes))
 		_exit(1);
 	_exit(0);
 }
 
-static void tt_reload(const char *hook, int cycles)
+FIXTURE(reload) {
+	struct tt_topo t;
+};
+
+FIXTURE_VARIANT(reload) {
+	const char *hook;
+};
+
+FIXTURE_VARIANT_ADD(reload, tcpterm) { .hook = "tcpterm" };
+FIXTURE_VARIANT_ADD(reload, kprobe) { .hook = "kprobe" };
+FIXTURE_VARIANT_ADD(reload, function) { .hook = "function" };
+FIXTURE_VARIANT_ADD(reload, event) { .hook = "event" };
+
+FIXTURE_SETUP(reload)
 {
-	const char *ko = getenv("TCPTERM_KO");
+}
+
+FIXTURE_TEARDOWN(reload)
+{
+	tt_topo_down();
+}
+
+/* No bound of its own before: the guest's timeout was the bound. */
+TEST_F_TIMEOUT(reload, cycles, 1200)
+{
+	const char *ko = getenv("TCPTERM_KO"), *hook = variant->hook;
 	int ncpu = sysconf(_SC_NPROCESSORS_ONLN), nworkers, i, pfd[2];
+	int cycles = tt_cycles;
+	struct tt_topo t;
 	pid_t pids[16];
 	long total = 0, bytes;
-	struct tt_topo t;
 	bool loaded;
 
 	if (!strcmp(hook, "tcpterm") && !ko)
-		TT_SKIP("TCPTERM_KO not set");
+		SKIP(return, "TCPTERM_KO not set");
 	if (tt_hook_setup(hook))
-		TT_SKIP("hook %s not available here", hook);
+		SKIP(return, "hook %s not available here", hook);
 	/* The module stays away during the control runs. */
 	loaded = !system("grep -q '^tcpterm ' /proc/modules");
 	if (strcmp(hook, "tcpterm") && loaded && system("rmmod tcpterm"))
@@ -257,7 +286,8 @@ static void tt_reload(const char *hook, int cycles)
 	if (!strcmp(hook, "tcpterm") && !loaded && tt_attach(hook, ko, 1))
 		TT_FAIL("insmod");
 
-	tt_topo_up(&t, 0);
+	tt_topo_up(&self->t, 0);
+	t = self->t;
 	if (pipe(pfd))
 		TT_FAIL("pipe");
 	nworkers = (ncpu > 8 ? 8 : ncpu) * tt_workers_per_cpu;
@@ -297,42 +327,37 @@ static void tt_reload(const char *hook, int cycles)
 		total += bytes;
 	tt_hook_teardown(hook);
 	TT_LOG("%d cycles done, %ld KiB exchanged", cycles, total / 1024);
-	ASSERT_TRUE(total > 0);
+	ASSERT_LT(0, total);
 	if (strcmp(hook, "tcpterm") && loaded && tt_attach("tcpterm", ko, 1))
 		TT_FAIL("insmod after the control run");
 }
 
+TT_HARNESS_ORDER
+
 int main(int argc, char **argv)
 {
-	char hook[32] = "tcpterm", *comma;
-	int cycles = tt_default_cycles;
+	static const char * const hooks[] = {
+		"tcpterm", "kprobe", "function", "event",
+	};
+	char hook[32] = "tcpterm", *comma, *args[16] = { argv[0], "-v", hook };
+	int i, n = 3;
 
 	if (argc > 1) {
 		snprintf(hook, sizeof(hook), "%s", argv[1]);
 		comma = strchr(hook, ',');
 		if (comma) {
 			*comma = 0;
-			cycles = atoi(comma + 1);
+			tt_cycles = atoi(comma + 1);
 		}
+		for (i = 0; i < (int)ARRAY_SIZE(hooks); i++)
+			if (!strcmp(hook, hooks[i]))
+				break;
+		/* Not HOOK[,CYCLES]: the harness's own selection. */
+		if (i == (int)ARRAY_SIZE(hooks))
+			return tt_harness_run(argc, argv);
+		/* What follows it (-l, say) still counts. */
+		for (i = 2; i < argc && n < (int)ARRAY_SIZE(args); i++)
+			args[n++] = argv[i];
 	}
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("KTAP version 1\n1..1\n# RUN reload_%s\n", hook);
-	fflush(stdout);
-	{
-		pid_t pid = fork();
-		int status;
-
-		if (pid == 0) {
-			tt_reload(hook, cycles);
-			exit(KSFT_PASS);
-		}
-		waitpid(pid, &status, 0);
-		if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_PASS)
-			printf("ok 1 reload_%s\n", hook);
-		else if (WIFEXITED(status) && WEXITSTATUS(status) == KSFT_SKIP)
-			printf("ok 1 reload_%s # SKIP\n", hook);
-		else
-			printf("not ok 1 reload_%s\n", hook);
-		return WIFEXITED(status) ? WEXITSTATUS(status) : KSFT_FAIL;
-	}
+	return tt_harness_run(n, args);
 }

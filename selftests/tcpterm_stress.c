@@ -8,6 +8,9 @@
  * delivered, or an error on one side saying why not.  Afterwards the
  * module is loaded, the kernel log is clean (the runner checks), and the
  * module's own count of tracked sockets is back to zero.
+ *
+ * One case (kselftest_harness.h): stress.reload, 600 s (times
+ * TCPTERM_TIME_SCALE); each worker alternates IPv4 and IPv6.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
@@ -17,7 +20,7 @@
 #include <sys/time.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "harness.h"
 
 static const int tt_workers = 4;
 /* Per worker; TCPTERM_STRESS_CONNS lowers it on slow (debug) kernels. */
@@ -167,7 +170,7 @@ static void reloader(const char *ko)
 	}
 }
 
-static void wait_children(int n)
+static void wait_children(struct __test_metadata *_metadata, int n)
 {
 	int status, failed = 0;
 
@@ -180,26 +183,37 @@ static void wait_children(int n)
 	ASSERT_EQ(0, failed);
 }
 
-static void stress(const struct tt_variant *unused)
-{
-	static const struct tt_variant v4 = { "ipv4", AF_INET, "10.77.0.2", "0.0.0.0" };
-	static const struct tt_variant v6 = { "ipv6", AF_INET6, "fd77::2", "::" };
-	const char *ko = getenv("TCPTERM_KO");
-	long long cli_n, srv_n;
+FIXTURE(stress) {
 	struct tt_topo t;
+};
+
+FIXTURE_SETUP(stress)
+{
+	tt_topo_up(&self->t, 0);
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+	tt_topo_down();
+}
+
+TEST_F_TIMEOUT(stress, reload, 600)
+{
+	const char *ko = getenv("TCPTERM_KO");
+	struct tt_topo t = self->t;
+	long long cli_n, srv_n;
 	int i, waited;
 
 	if (!ko)
-		TT_SKIP("TCPTERM_KO not set");
+		SKIP(return, "TCPTERM_KO not set");
 	if (getenv("TCPTERM_STRESS_CONNS"))
 		tt_conns_per_worker = atoi(getenv("TCPTERM_STRESS_CONNS"));
 	TT_LOG("%d workers x %d connections, %d module reloads", tt_workers,
 	       tt_conns_per_worker, tt_reloads);
-	tt_topo_up(&t, 0);
 	for (i = 0; i < tt_workers; i++)
 		if (fork() == 0) {
 			alarm(tt_scaled(400));
-			worker(&t, &v6, &v4);
+			worker(&t, &tt_ipv6, &tt_ipv4);
 			_exit(0);
 		}
 	if (fork() == 0) {
@@ -207,7 +221,7 @@ static void stress(const struct tt_variant *unused)
 		reloader(ko);
 		_exit(0);
 	}
-	wait_children(tt_workers + 1);
+	wait_children(_metadata, tt_workers + 1);
 
 	for (waited = 0; waited < 20000; waited += 100) {
 		cli_n = tt_stat(t.cli_ns, "TrackedSockets");
@@ -221,11 +235,4 @@ static void stress(const struct tt_variant *unused)
 	ASSERT_EQ(0, srv_n);
 }
 
-static const struct tt_test tests[] = {
-	{ "stress_reload", stress, TT_V4, 600 },
-};
-
-int main(int argc, char **argv)
-{
-	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
-}
+TT_HARNESS_MAIN

@@ -34,11 +34,11 @@
 # born, changes state, closes and is destroyed, and tcpterm's functions
 # that run there.  (Tracepoint probes are seen through the module's own
 # functions only: a notrace probe would go unseen.)
-# The cases run through ktap_run.
+# The cases run through ktap_run; the cleanup switches the tracer off and
+# leaves tcpterm loaded or not, as it was found.
 # shellcheck disable=SC2317 source=selftests/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-KO=${TCPTERM_KO:-/tcpterm.ko}
 BENCH=$(cd "$(dirname "$0")" && pwd)/tcpterm_bench
 T=/sys/kernel/tracing
 KPROBES=/sys/kernel/debug/kprobes/list
@@ -79,10 +79,20 @@ tcpterm_prot_destroy tcpterm_drain_close tcpterm_sock_unlink
 tcpterm_deadline_orphan tcpterm_net_uncharge tcpterm_sock_free
 tcpterm_sock_free_rcu"
 
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+setup() {
+	module_state_save
+	tmp=$(mktemp -d) || fail "mktemp"
+}
 
-loaded() { grep -q '^tcpterm ' /proc/modules; }
+cleanup() {
+	if [ -w "$T/current_tracer" ]; then
+		echo nop >"$T/current_tracer"
+		echo >"$T/set_ftrace_filter"
+	fi
+	module_state_restore
+	[ -z "${tmp:-}" ] || rm -rf "$tmp"
+}
+
 kprobes() { [ -r "$KPROBES" ] && cat "$KPROBES"; true; }
 
 # "name count" of every ftrace site in a copy of enabled_functions.
@@ -262,17 +272,12 @@ setup_and_close_calls_are_named() {
 	[ "$bad" -eq 0 ] || fail "tcpterm code ran at setup or close where nobody said why"
 }
 
-was_loaded=0
-loaded && was_loaded=1
+trap_cleanup
+setup
 ktap_plan 4
 prepare
 ktap_run per_segment_functions_have_no_callback
 ktap_run tracer_sees_tcpterm_code
 ktap_run data_path_runs_no_tcpterm_code
 ktap_run setup_and_close_calls_are_named
-if [ $was_loaded -eq 0 ]; then
-	rmmod tcpterm 2>/dev/null
-elif ! loaded; then
-	insmod "$KO"
-fi
 ktap_finish

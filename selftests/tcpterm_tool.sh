@@ -1,0 +1,355 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# tcpterm(8) against the module: stats (text and JSON) agree with
+# /proc/net/tcpterm and move with a policied connection, monitor catches
+# the event of that connection, run puts a policy on an unmodified
+# dynamically linked program (seen on the wire), -n selects the
+# namespace, and bad input or a missing module gives one line and
+# status 1.  The family validates GET_STATS strictly and says why it
+# refuses a request (extack); looking the family up loads the module
+# (MODULE_ALIAS_GENL_FAMILY, through kernel.modprobe).
+#
+#   netns ttool-cli-PID                   netns ttool-srv-PID
+#   +---------------------+             +---------------------+
+#   | veth0 10.78.0.1     |<----------->| veth1 10.78.0.2     |
+#   |       fd78::1       |             |       fd78::2       |
+#   | tcpterm_unaware     |             | tcpterm_unaware     |
+#   |   client            |             |   server :PORT      |
+#   +---------------------+             |   (under tcpterm run|
+#                                       |    or stock)        |
+#                                       | tcpterm -n ... stats|
+#                                       |   monitor           |
+#                                       +---------------------+
+#
+# The server waits for the client's 5 bytes, then either ("shut")
+# shutdown(SHUT_RD)s with them unread and 300 ms later writes a reply,
+# or ("close") writes the reply and close()s with them unread.  "shut":
+# stock, the client reads the reply and EOF; with the half-duplex policy
+# the shutdown resets the connection (PolicyRsts +1, BytesDiscarded +5,
+# one policy-rst event) and the client reads ECONNRESET, over IPv4 and
+# IPv6.  "close": stock, the close() resets and the client reads
+# ECONNRESET; with the drain policy the client reads the reply and EOF
+# (Drains +1).  The namespaces are made with "ip netns add", so that -n
+# NAME finds them.
+# shellcheck disable=SC2317 source=selftests/lib.sh
+. "$(dirname "$0")/lib.sh"
+
+KO=${TCPTERM_KO:-/tcpterm.ko}
+DIR=$(cd "$(dirname "$0")" && pwd)
+TCPTERM=${TCPTERM:-$(command -v tcpterm || echo /usr/sbin/tcpterm)}
+UNAWARE=$DIR/tcpterm_unaware
+JSON=$DIR/tcpterm_json
+GENL_REQ=$DIR/tcpterm_genl_req
+SRV=ttool-srv-$$
+CLI=ttool-cli-$$
+TMP=/tmp/ttool-$$
+
+loaded() { grep -q '^tcpterm ' /proc/modules; }
+# iproute2's ip (netns, veth), not busybox's applet of that name.
+ip() { /sbin/ip "$@"; }
+
+setup() {
+	ip netns add $SRV && ip netns add $CLI || fail "ip netns add"
+	ip -n $CLI link add veth0 type veth peer name veth1 netns $SRV ||
+		fail "veth"
+	ip -n $CLI addr add 10.78.0.1/24 dev veth0
+	ip -n $SRV addr add 10.78.0.2/24 dev veth1
+	ip -n $CLI addr add fd78::1/64 dev veth0 nodad
+	ip -n $SRV addr add fd78::2/64 dev veth1 nodad
+	for ns in $CLI $SRV; do
+		ip -n $ns link set lo up
+	done
+	ip -n $CLI link set veth0 up
+	ip -n $SRV link set veth1 up
+	mkdir -p $TMP
+}
+
+cleanup() {
+	ip netns del $SRV 2>/dev/null
+	ip netns del $CLI 2>/dev/null
+	rm -rf $TMP
+}
+
+# One counter of the server namespace, from /proc/net/tcpterm.
+proc_stat() { # name
+	ip netns exec $SRV cat /proc/net/tcpterm | sed -n "s/^$1 //p"
+}
+
+# One connection: the server (under "$@" after MODE, if any) on PORT;
+# the client's result line in $TMP/client, the server's in $TMP/server.
+# Over IPv4, or IPv6 with XFAM=inet6.
+XFAM=
+exchange() { # port shut|close [wrapper...]
+	port=$1
+	mode=$2
+	shift 2
+	addr=10.78.0.2
+	[ "$XFAM" = inet6 ] && addr=fd78::2
+	ip netns exec $SRV "$@" $UNAWARE server "$port" $mode $XFAM >$TMP/server 2>&1 &
+	spid=$!
+	ip netns exec $CLI $UNAWARE client $addr "$port" >$TMP/client 2>&1 ||
+		{ kill $spid 2>/dev/null; fail "client: $(cat $TMP/client)"; }
+	wait $spid || fail "server: $(cat $TMP/server)"
+	log "server: $(cat $TMP/server); client: $(cat $TMP/client)"
+}
+
+help_and_bad_input() {
+	$TCPTERM help >$TMP/help || fail "help exited $?"
+	grep -q '^Usage: tcpterm' $TMP/help || fail "help: $(head -n 1 $TMP/help)"
+	for args in "run -p bogus -- true" "run -- true" "run -p drain" \
+		"run -p drain true" "run --grace 3600001 -- true" \
+		"rule add port 70000 policy drain" "rule add port 0 policy drain" \
+		"rule add cgroup relative/path policy drain" \
+		"rule add port 80" "show state bogus" "bogus" "stats extra" \
+		"monitor -c 0"; do
+		# shellcheck disable=SC2086
+		$TCPTERM $args >$TMP/out 2>$TMP/err
+		rc=$?
+		[ $rc -eq 1 ] || fail "tcpterm $args: status $rc, not 1"
+		[ "$(wc -l <$TMP/err)" -eq 1 ] ||
+			fail "tcpterm $args: not one line: $(cat $TMP/err)"
+		[ -s $TMP/out ] && fail "tcpterm $args wrote to stdout"
+	done
+	# The kernel side of these is not there yet: 2, documented.
+	for args in "rule show" "rule flush" "show" \
+		"rule add port 8000-8080 family inet policy drain grace 100"; do
+		# shellcheck disable=SC2086
+		$TCPTERM $args >$TMP/out 2>$TMP/err
+		rc=$?
+		[ $rc -eq 2 ] || fail "tcpterm $args: status $rc, not 2"
+		grep -q 'not supported by this kernel module' $TMP/err ||
+			fail "tcpterm $args: $(cat $TMP/err)"
+	done
+	return 0
+}
+
+# Text output is /proc/net/tcpterm, line for line; JSON has the same
+# values; both of the namespace -n names.
+stats_match_proc() {
+	$TCPTERM -n $SRV stats >$TMP/text || fail "stats exited $?"
+	ip netns exec $SRV cat /proc/net/tcpterm >$TMP/proc
+	cmp -s $TMP/text $TMP/proc ||
+		fail "stats differs from /proc/net/tcpterm: $(diff $TMP/proc $TMP/text)"
+	[ "$(wc -l <$TMP/proc)" -ge 12 ] || fail "only $(wc -l <$TMP/proc) counters"
+	$TCPTERM -n $SRV stats -j >$TMP/json || fail "stats -j exited $?"
+	[ "$(wc -l <$TMP/json)" -eq 1 ] || fail "stats -j: not one line"
+	while read -r name val; do
+		got=$($JSON "$name" <$TMP/json) || fail "stats -j: no $name"
+		[ "$got" = "$val" ] || fail "stats -j: $name $got, /proc says $val"
+	done <$TMP/proc
+	return 0
+}
+
+# The unmodified program, stock and then under tcpterm run, on the wire.
+run_half_duplex_on_wire() {
+	grep -q 'ld-linux' $UNAWARE || fail "$UNAWARE is not dynamically linked"
+	rsts0=$(proc_stat PolicyRsts)
+	disc0=$(proc_stat BytesDiscarded)
+
+	exchange 8001 shut
+	grep -qx 'read 6 eof' $TMP/client || fail "stock: client $(cat $TMP/client)"
+	grep -qx 'write ok' $TMP/server || fail "stock: server $(cat $TMP/server)"
+	[ "$(proc_stat PolicyRsts)" = "$rsts0" ] || fail "stock moved PolicyRsts"
+
+	exchange 8002 shut $TCPTERM -n $SRV run -p half-duplex --
+	grep -qx 'read 0 error Connection reset by peer' $TMP/client ||
+		fail "half-duplex: client $(cat $TMP/client)"
+	grep -q '^write error' $TMP/server || fail "half-duplex: server $(cat $TMP/server)"
+	[ "$(proc_stat PolicyRsts)" -eq $((rsts0 + 1)) ] ||
+		fail "PolicyRsts $(proc_stat PolicyRsts), expected $((rsts0 + 1))"
+	[ "$(proc_stat BytesDiscarded)" -eq $((disc0 + 5)) ] ||
+		fail "BytesDiscarded $(proc_stat BytesDiscarded), expected $((disc0 + 5))"
+	# And tcpterm stats -j says the same.
+	got=$($TCPTERM -n $SRV stats -j | $JSON PolicyRsts BytesDiscarded) ||
+		fail "stats -j"
+	[ "$got" = "$((rsts0 + 1)) $((disc0 + 5))" ] || fail "stats -j: $got"
+}
+
+# The same over IPv6: the library sets the policy on AF_INET6 sockets.
+run_half_duplex_inet6() {
+	XFAM=inet6
+	rsts0=$(proc_stat PolicyRsts)
+	exchange 8005 shut
+	grep -qx 'read 6 eof' $TMP/client || fail "stock: client $(cat $TMP/client)"
+	exchange 8006 shut $TCPTERM -n $SRV run -p half-duplex --
+	grep -qx 'read 0 error Connection reset by peer' $TMP/client ||
+		fail "half-duplex: client $(cat $TMP/client)"
+	[ "$(proc_stat PolicyRsts)" -eq $((rsts0 + 1)) ] ||
+		fail "PolicyRsts $(proc_stat PolicyRsts), expected $((rsts0 + 1))"
+}
+
+# close() with input unread: stock resets, the drain policy (with its
+# limits given on the command line) delivers the reply and a clean end.
+run_drain_on_wire() {
+	drains0=$(proc_stat Drains)
+	exchange 8003 close
+	grep -q 'error Connection reset by peer' $TMP/client ||
+		fail "stock close: client $(cat $TMP/client)"
+	[ "$(proc_stat Drains)" = "$drains0" ] || fail "stock moved Drains"
+
+	rsts0=$(proc_stat PolicyRsts)
+	exchange 8004 close $TCPTERM -n $SRV run -p drain --drain-time 2000 \
+		--drain-idle 1000 --grace 3000 --
+	grep -qx 'read 6 eof' $TMP/client || fail "drain: client $(cat $TMP/client)"
+	[ "$(proc_stat Drains)" -eq $((drains0 + 1)) ] ||
+		fail "Drains $(proc_stat Drains), expected $((drains0 + 1))"
+	[ "$(proc_stat PolicyRsts)" = "$rsts0" ] || fail "drain reset"
+}
+
+monitor_json_event() {
+	rsts0=$(proc_stat PolicyRsts)
+	$TCPTERM -n $SRV monitor -c 1 -j >$TMP/mon 2>$TMP/mon.err &
+	mpid=$!
+	# The same in text, until SIGINT.
+	$TCPTERM -n $SRV monitor >$TMP/mon.txt 2>&1 &
+	tpid=$!
+	# The monitors may not have joined yet: a new connection each time
+	# until the JSON one has printed its one event.
+	port=8010
+	while [ $port -lt 8014 ] && kill -0 $mpid 2>/dev/null; do
+		sleep 1
+		exchange $port shut $TCPTERM -n $SRV run -p half-duplex --
+		port=$((port + 1))
+		sleep 1
+	done
+	kill -INT $tpid
+	wait $tpid
+	trc=$?
+	kill -0 $mpid 2>/dev/null && { kill $mpid; fail "monitor -c 1 did not end"; }
+	wait $mpid || fail "monitor exited $?: $(cat $TMP/mon.err)"
+	[ $trc -eq 0 ] || fail "monitor exited $trc on SIGINT: $(cat $TMP/mon.txt)"
+	log "monitor (text): $(head -n 1 $TMP/mon.txt)"
+	grep -Eq '^policy-rst 10\.78\.0\.2:80[0-9]+ 10\.78\.0\.1:[0-9]+ reason unread-on-shutdown netns [0-9]+$' \
+		$TMP/mon.txt || fail "monitor (text): $(cat $TMP/mon.txt)"
+	grep -qv '^policy-rst ' $TMP/mon.txt && fail "monitor (text): $(cat $TMP/mon.txt)"
+	[ "$(wc -l <$TMP/mon)" -eq 1 ] || fail "monitor printed $(wc -l <$TMP/mon) lines"
+	log "monitor: $(cat $TMP/mon)"
+	got=$($JSON event reason family saddr daddr sport <$TMP/mon) ||
+		fail "monitor -j: $(cat $TMP/mon)"
+	set -- $got
+	[ "$1 $2 $3 $4 $5" = "policy-rst unread-on-shutdown inet 10.78.0.2 10.78.0.1" ] ||
+		fail "event: $got"
+	[ "$6" -ge 8010 ] && [ "$6" -lt $port ] || fail "event port $6"
+	ino=$($JSON netns <$TMP/mon)
+	[ "$ino" = "$(ip netns exec $SRV stat -L -c %i /proc/self/ns/net)" ] ||
+		fail "netns $ino"
+	# Every connection was reset and counted; none of the events was
+	# dropped.
+	[ "$(proc_stat PolicyRsts)" -eq $((rsts0 + port - 8010)) ] ||
+		fail "PolicyRsts $(proc_stat PolicyRsts) after $((port - 8010)) connections"
+	[ "$(proc_stat EventsDropped)" = 0 ] || fail "events dropped"
+}
+
+# -n: each namespace its own counters; a name that does not exist fails.
+netns_selects() {
+	a=$($TCPTERM -n $SRV stats -j | $JSON PolicyRsts) || fail "stats -n $SRV"
+	b=$($TCPTERM -n $CLI stats -j | $JSON PolicyRsts) || fail "stats -n $CLI"
+	[ "$a" -gt 0 ] || fail "no PolicyRsts in $SRV"
+	[ "$b" = 0 ] || fail "PolicyRsts $b in $CLI"
+	c=$(ip netns exec $CLI $TCPTERM stats -j | $JSON PolicyRsts)
+	[ "$c" = 0 ] || fail "PolicyRsts $c by ip netns exec $CLI"
+	$TCPTERM -n ttool-none-$$ stats >$TMP/out 2>$TMP/err && fail "unknown netns accepted"
+	[ "$(wc -l <$TMP/err)" -eq 1 ] || fail "unknown netns: $(cat $TMP/err)"
+	return 0
+}
+
+# What the tool relies on from the family: GET_STATS validated
+# strictly, with the kernel's reason for what it refuses (extack).
+netlink_strict() {
+	got=$($GENL_REQ plain) || fail "plain request"
+	[ "$got" = 'error=0 msg="" offset=-1' ] || fail "plain: $got"
+	# An attribute: EINVAL, the message, and the attribute (offset 20,
+	# after the netlink and genetlink headers) named.
+	got=$($GENL_REQ attr) || fail "attr request"
+	[ "$got" = 'error=22 msg="GET_STATS takes no attributes" offset=20' ] ||
+		fail "attr: $got"
+	got=$($GENL_REQ reserved) || fail "reserved request"
+	case $got in
+	error=22\ *reserved*) ;;
+	*) fail "reserved: $got" ;;
+	esac
+	got=$($GENL_REQ dump) || fail "dump request"
+	case $got in
+	error=95\ *) ;;
+	*) fail "dump: $got" ;;
+	esac
+	log "attr: $($GENL_REQ attr); reserved: $($GENL_REQ reserved)"
+}
+
+# Without the module (and nothing to load it from): one line, status 1,
+# and run does not start the program.
+missing_module() {
+	loaded && { rmmod tcpterm || fail "rmmod"; }
+	$TCPTERM stats >$TMP/out 2>$TMP/err
+	rc=$?
+	loaded || insmod "$KO" 2>/dev/null
+	[ $rc -eq 1 ] || fail "stats without module: status $rc"
+	grep -q 'not loaded' $TMP/err || fail "stats without module: $(cat $TMP/err)"
+	[ "$(wc -l <$TMP/err)" -eq 1 ] || fail "not one line: $(cat $TMP/err)"
+	rmmod tcpterm || fail "rmmod"
+	$TCPTERM run -p drain -- touch $TMP/ran >$TMP/out 2>$TMP/err
+	rc=$?
+	# rule and show too: a missing module is an error, not "unsupported".
+	for args in "rule show" "show" "monitor"; do
+		# shellcheck disable=SC2086
+		$TCPTERM $args >$TMP/out2 2>$TMP/err2
+		rc2=$?
+		[ $rc2 -eq 1 ] || break
+	done
+	insmod "$KO" || fail "insmod"
+	[ $rc -eq 1 ] || fail "run without module: status $rc"
+	[ -e $TMP/ran ] && fail "run started the program without the module"
+	[ $rc2 -eq 1 ] || fail "$args without module: status $rc2: $(cat $TMP/err2)"
+	grep -q 'not loaded' $TMP/err2 || fail "$args without module: $(cat $TMP/err2)"
+	return 0
+}
+
+# The lookup of the family asks modprobe for the module by its alias:
+# a kernel.modprobe of our own records the request and, as modprobe
+# would, loads tcpterm.ko only if the module declares that alias.
+module_autoload() {
+	mp=/proc/sys/kernel/modprobe
+	[ -w $mp ] || return $KSFT_SKIP
+	old=$(cat $mp)
+	cat >$TMP/modprobe <<-EOF
+	#!/bin/sh
+	echo "\$*" >>$TMP/modprobe.log
+	for a; do name=\$a; done
+	grep -q "alias=\$name" "$KO" && exec insmod "$KO"
+	exit 1
+	EOF
+	chmod +x $TMP/modprobe
+	loaded && { rmmod tcpterm || fail "rmmod"; }
+	echo $TMP/modprobe >$mp
+	$TCPTERM stats >$TMP/out 2>$TMP/err
+	rc=$?
+	echo "$old" >$mp
+	was=no
+	loaded && was=yes
+	loaded || insmod "$KO"
+	log "modprobe asked: $(cat $TMP/modprobe.log 2>/dev/null)"
+	[ $rc -eq 0 ] || fail "stats with the module unloaded: status $rc: $(cat $TMP/err)"
+	[ $was = yes ] || fail "the module was not loaded"
+	grep -q -- '-family-tcpterm$' $TMP/modprobe.log ||
+		fail "modprobe not asked for the family's alias"
+	cmp -s $TMP/out /proc/net/tcpterm || fail "stats after the load differ"
+}
+
+[ -x "$TCPTERM" ] || { echo "1..0 # SKIP no tcpterm tool"; exit $KSFT_SKIP; }
+loaded || insmod "$KO" || exit $KSFT_FAIL
+trap cleanup EXIT
+setup
+
+ktap_plan 10
+ktap_run help_and_bad_input
+ktap_run stats_match_proc
+ktap_run run_half_duplex_on_wire
+ktap_run run_half_duplex_inet6
+ktap_run run_drain_on_wire
+ktap_run monitor_json_event
+ktap_run netns_selects
+ktap_run netlink_strict
+ktap_run missing_module
+ktap_run module_autoload
+ktap_finish
