@@ -83,7 +83,7 @@ FIXTURE_VARIANT_ADD(delayed, mapped) { .net = &tt_mapped };
 
 FIXTURE_SETUP(delayed)
 {
-	tt_topo_up(&self->t, tt_delay_ms);
+	tt_topo_up(&self->t, tt_scaled(tt_delay_ms));
 }
 
 FIXTURE_TEARDOWN(delayed)
@@ -104,7 +104,7 @@ FIXTURE_VARIANT_ADD(delayed46, ipv6) { .net = &tt_ipv6 };
 
 FIXTURE_SETUP(delayed46)
 {
-	tt_topo_up(&self->t, tt_delay_ms);
+	tt_topo_up(&self->t, tt_scaled(tt_delay_ms));
 }
 
 FIXTURE_TEARDOWN(delayed46)
@@ -191,7 +191,7 @@ FIXTURE_VARIANT_ADD(seed, error_so_error_ipv6) {
 
 FIXTURE_SETUP(seed)
 {
-	tt_topo_up(&self->t, tt_delay_ms);
+	tt_topo_up(&self->t, tt_scaled(tt_delay_ms));
 }
 
 FIXTURE_TEARDOWN(seed)
@@ -348,7 +348,7 @@ FIXTURE_VARIANT_ADD(rmmod, ipv4) { .net = &tt_ipv4 };
 
 FIXTURE_SETUP(rmmod)
 {
-	tt_topo_up(&self->t, tt_delay_ms);
+	tt_topo_up(&self->t, tt_scaled(tt_delay_ms));
 }
 
 FIXTURE_TEARDOWN(rmmod)
@@ -407,7 +407,7 @@ FIXTURE_VARIANT_ADD(orderly, piggyback_ipv6) {
 
 FIXTURE_SETUP(orderly)
 {
-	tt_topo_up(&self->t, tt_delay_ms);
+	tt_topo_up(&self->t, tt_scaled(tt_delay_ms));
 }
 
 FIXTURE_TEARDOWN(orderly)
