@@ -65,4 +65,25 @@ static inline void tcpterm_proto_refuse_sockmap(struct proto *prot)
 #endif
 }
 
+/*
+ * Sysctl handlers take a const table from 6.11, and tables are
+ * registered with their size from 6.5 (a zeroed entry ends them
+ * before).  Callers pass a table of @n entries plus a zeroed one.
+ */
+#include <net/net_namespace.h>
+
+#ifdef TCPTERM_HAVE_CONST_CTL_TABLE
+#define TCPTERM_CTL_TABLE	const struct ctl_table
+#else
+#define TCPTERM_CTL_TABLE	struct ctl_table
+#endif
+
+#ifdef TCPTERM_HAVE_REGISTER_NET_SYSCTL_SZ
+#define tcpterm_register_net_sysctl(net, path, table, n)		\
+	register_net_sysctl_sz(net, path, table, n)
+#else
+#define tcpterm_register_net_sysctl(net, path, table, n)		\
+	register_net_sysctl(net, path, table)
+#endif
+
 #endif /* _TCPTERM_COMPAT_H */

@@ -43,6 +43,7 @@
 #include "crossing.h"
 #include "drain.h"
 #include "hooks.h"
+#include "ns.h"
 #include "policy.h"
 #include "prot.h"
 #include "sock.h"
@@ -157,7 +158,15 @@ TCPTERM_FTRACE_CB(tcpterm_ft_reset)
  */
 static void tcpterm_inherit(struct sock *listener, struct sock *child)
 {
-	struct tcpterm_sock *ts = tcpterm_sock_clone(listener, child);
+	struct tcpterm_sock *ts;
+
+	/*
+	 * sk_clone_lock() recorded the listener's ops, tcpterm's, as the
+	 * ops that made the child; its timewait socket and its final free
+	 * read them, possibly after tcpterm is gone.  The stock ops did.
+	 */
+	child->sk_prot_creator = tcpterm_prot_base(child);
+	ts = tcpterm_sock_clone(listener, child);
 
 	if (!ts)
 		return;
@@ -170,24 +179,33 @@ static void tcpterm_inherit(struct sock *listener, struct sock *child)
 	tcpterm_prot_attach(child, READ_ONCE(ts->p.crossing_error));
 }
 
-/* A child meets its listener: children of other listeners cost one test. */
+/*
+ * A child meets its listener.  A tracked listener's child inherits its
+ * settings; the child of an untracked one gets what its namespace gives
+ * it, while some namespace gives anything (a patched-out branch until
+ * then).  Children of other listeners cost one test.
+ */
+static __always_inline void tcpterm_child(struct sock *listener,
+					  struct sock *child)
+{
+	if (tcpterm_prot_owns(listener))
+		tcpterm_inherit(listener, child);
+	else if (tcpterm_ns_any())
+		tcpterm_sockopt_new_conn(child);
+}
+
 TCPTERM_FTRACE_CB(tcpterm_ft_hashdance)
 {
-	struct sock *listener = (struct sock *)tcpterm_ftrace_arg(fregs, 0);
-
 	/* own_req is a bool: the ABI defines only the low 8 bits. */
-	if (tcpterm_prot_owns(listener) && (u8)tcpterm_ftrace_arg(fregs, 3))
-		tcpterm_inherit(listener,
-				(struct sock *)tcpterm_ftrace_arg(fregs, 1));
+	if ((u8)tcpterm_ftrace_arg(fregs, 3))
+		tcpterm_child((struct sock *)tcpterm_ftrace_arg(fregs, 0),
+			      (struct sock *)tcpterm_ftrace_arg(fregs, 1));
 }
 
 TCPTERM_FTRACE_CB(tcpterm_ft_queue_add)
 {
-	struct sock *listener = (struct sock *)tcpterm_ftrace_arg(fregs, 0);
-
-	if (tcpterm_prot_owns(listener))
-		tcpterm_inherit(listener,
-				(struct sock *)tcpterm_ftrace_arg(fregs, 2));
+	tcpterm_child((struct sock *)tcpterm_ftrace_arg(fregs, 0),
+		      (struct sock *)tcpterm_ftrace_arg(fregs, 2));
 }
 
 /*
@@ -432,7 +450,10 @@ static void tcpterm_tp_find(struct tracepoint *tp, void *priv)
 /*
  * Every TCP state change.  A crossing is a state change (FIN_WAIT1 ->
  * CLOSING), seen for every socket; the rest only for sockets with
- * tcpterm's ops, one pointer comparison for the others.
+ * tcpterm's ops, one pointer comparison for the others.  CLOSE ->
+ * SYN_SENT is connect() (inet_stream_connect() holds the socket lock):
+ * where a namespace gives new connections anything, a socket without
+ * tcpterm's ops gets it there.
  */
 static void tcpterm_tp_state_probe(void *data, const struct sock *sk,
 				   const int oldstate, const int newstate)
@@ -440,6 +461,9 @@ static void tcpterm_tp_state_probe(void *data, const struct sock *sk,
 	tcpterm_crossing_state(sk, oldstate, newstate);
 	if (tcpterm_prot_owns(sk))
 		tcpterm_drain_state(sk, oldstate, newstate);
+	else if (tcpterm_ns_any() && oldstate == TCP_CLOSE &&
+		 newstate == TCP_SYN_SENT)
+		tcpterm_sockopt_new_conn((struct sock *)sk);
 }
 
 TCPTERM_ASSERT_TYPE(register_trace_inet_sock_set_state,

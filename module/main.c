@@ -18,12 +18,16 @@
  *                              symbol name off the data path, one
  *                              tracepoint, the per-socket ops and
  *                              callbacks; no patched kernel
- *   sockopt.c                  the SOL_TCPTERM options (options.h)
+ *   sockopt.c                  the SOL_TCPTERM options (options.h),
+ *                              and what a namespace gives a new
+ *                              connection that set none
  *   policy.c drain.c crossing.c
  *                              HALF_DUPLEX; DRAIN and the deadlines;
  *                              FIN crossings
  *   prot.c tcphelp.c           installing per-socket ops and callbacks;
  *                              what the policies ask of TCP
+ *   ns.c                       per-namespace defaults (net.tcpterm.*
+ *                              sysctls) and rules, the socket dump
  *   sock.c                     per-socket state outside struct sock
  *   netlink.c                  per-netns counters, events
  *
@@ -36,6 +40,7 @@
 #include "drain.h"
 #include "hooks.h"
 #include "netlink.h"
+#include "ns.h"
 #include "policy.h"
 #include "sock.h"
 
@@ -56,6 +61,7 @@ static const struct {
 } tcpterm_parts[] = {
 	{ tcpterm_store_init,		tcpterm_sock_exit },
 	{ tcpterm_netlink_init,		tcpterm_netlink_exit },
+	{ tcpterm_ns_init,		tcpterm_ns_exit },
 	{ tcpterm_policy_init,		tcpterm_policy_exit },
 	{ tcpterm_drain_init,		tcpterm_drain_exit },
 	{ tcpterm_hooks_init,		tcpterm_hooks_exit },

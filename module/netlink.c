@@ -160,6 +160,55 @@ static const struct nla_policy tcpterm_get_stats_policy[TCPTERM_A_MAX + 1] = {
 	},
 };
 
+/* The settings a rule may carry: the ranges of the socket options. */
+static struct netlink_range_validation tcpterm_opt_range[] = {
+#define TCPTERM_OPTION(opt, field, lo, hi, def, users)			\
+	[opt] = { .min = lo, .max = hi },
+#include "options.h"
+#undef TCPTERM_OPTION
+};
+
+const struct nla_policy tcpterm_nl_rule_policy[TCPTERM_RULE_A_MAX + 1] = {
+	[TCPTERM_RULE_A_ID]		= NLA_POLICY_MIN(NLA_U32, 1),
+	[TCPTERM_RULE_A_FAMILY]		= { .type = NLA_U8 },
+	[TCPTERM_RULE_A_PORT_MIN]	= { .type = NLA_BE16 },
+	[TCPTERM_RULE_A_PORT_MAX]	= { .type = NLA_BE16 },
+	[TCPTERM_RULE_A_CGROUP]		= NLA_POLICY_MIN(NLA_U64, 1),
+	[TCPTERM_RULE_A_POLICY] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &tcpterm_opt_range[TCPTERM_POLICY]),
+	[TCPTERM_RULE_A_CROSSING_ERROR] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &tcpterm_opt_range[TCPTERM_CROSSING_ERROR]),
+	[TCPTERM_RULE_A_DRAIN_TIME_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &tcpterm_opt_range[TCPTERM_DRAIN_TIME_MS]),
+	[TCPTERM_RULE_A_DRAIN_IDLE_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &tcpterm_opt_range[TCPTERM_DRAIN_IDLE_MS]),
+	[TCPTERM_RULE_A_GRACE_MS] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &tcpterm_opt_range[TCPTERM_GRACE_MS]),
+	[TCPTERM_RULE_A_PAD] = {
+		.type = NLA_REJECT,
+		.reject_message = "padding is not a rule attribute",
+	},
+};
+
+/* RULE_ADD and RULE_DEL: one TCPTERM_A_RULE nest, nothing else. */
+#define TCPTERM_RULE_ONLY {						\
+	.type = NLA_REJECT,						\
+	.reject_message = "rule commands take only TCPTERM_A_RULE",	\
+}
+
+static const struct nla_policy tcpterm_rule_cmd_policy[TCPTERM_A_MAX + 1] = {
+	[1 ... TCPTERM_A_RULE - 1]		= TCPTERM_RULE_ONLY,
+	[TCPTERM_A_RULE] = NLA_POLICY_NESTED(tcpterm_nl_rule_policy),
+	[TCPTERM_A_RULE + 1 ... TCPTERM_A_MAX]	= TCPTERM_RULE_ONLY,
+};
+
+static const struct nla_policy tcpterm_no_attr_policy[TCPTERM_A_MAX + 1] = {
+	[1 ... TCPTERM_A_MAX] = {
+		.type = NLA_REJECT,
+		.reject_message = "this command takes no attributes",
+	},
+};
+
 static const struct genl_multicast_group tcpterm_mcgrps[] = {
 	{
 		.name	= TCPTERM_GENL_MCGRP_EVENTS,
@@ -167,14 +216,95 @@ static const struct genl_multicast_group tcpterm_mcgrps[] = {
 	},
 };
 
+/*
+ * Rules and the socket dump are served by a layer above (ns.c), which
+ * hands its functions over at init.  Commands of this family run one at
+ * a time under the genetlink lock (no parallel_ops), dumps included: the
+ * pointer is set and cleared under it too.
+ */
+static const struct tcpterm_nl_handlers *tcpterm_nl_cb;
+
+void tcpterm_netlink_handlers(const struct tcpterm_nl_handlers *h)
+{
+	genl_lock();
+	tcpterm_nl_cb = h;
+	genl_unlock();
+}
+
+static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
+{
+	return tcpterm_nl_cb ? tcpterm_nl_cb->rule_add(skb, info) : -ENOENT;
+}
+
+static int tcpterm_nl_rule_del(struct sk_buff *skb, struct genl_info *info)
+{
+	return tcpterm_nl_cb ? tcpterm_nl_cb->rule_del(skb, info) : -ENOENT;
+}
+
+static int tcpterm_nl_rule_flush(struct sk_buff *skb, struct genl_info *info)
+{
+	return tcpterm_nl_cb ? tcpterm_nl_cb->rule_flush(skb, info) : -ENOENT;
+}
+
+static int tcpterm_nl_rule_dump(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	return tcpterm_nl_cb ? tcpterm_nl_cb->rule_dump(skb, cb) : 0;
+}
+
+static int tcpterm_nl_sock_dump(struct sk_buff *skb,
+				struct netlink_callback *cb)
+{
+	return tcpterm_nl_cb ? tcpterm_nl_cb->sock_dump(skb, cb) : 0;
+}
+
 static int tcpterm_nl_get_stats(struct sk_buff *skb, struct genl_info *info);
 
+/*
+ * Everything that changes or shows a namespace's configuration or its
+ * connections needs CAP_NET_ADMIN in the user namespace owning it.
+ */
 static const struct genl_ops tcpterm_nl_ops[] = {
 	{
 		.cmd	= TCPTERM_CMD_GET_STATS,
 		.doit	= tcpterm_nl_get_stats,
 		.policy	= tcpterm_get_stats_policy,
 		.maxattr = TCPTERM_A_MAX,
+	},
+	{
+		.cmd	= TCPTERM_CMD_RULE_ADD,
+		.doit	= tcpterm_nl_rule_add,
+		.policy	= tcpterm_rule_cmd_policy,
+		.maxattr = TCPTERM_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= TCPTERM_CMD_RULE_DEL,
+		.doit	= tcpterm_nl_rule_del,
+		.policy	= tcpterm_rule_cmd_policy,
+		.maxattr = TCPTERM_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= TCPTERM_CMD_RULE_GET,
+		.dumpit	= tcpterm_nl_rule_dump,
+		.policy	= tcpterm_no_attr_policy,
+		.maxattr = TCPTERM_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= TCPTERM_CMD_RULE_FLUSH,
+		.doit	= tcpterm_nl_rule_flush,
+		.policy	= tcpterm_no_attr_policy,
+		.maxattr = TCPTERM_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
+	},
+	{
+		.cmd	= TCPTERM_CMD_SOCK_GET,
+		.dumpit	= tcpterm_nl_sock_dump,
+		.policy	= tcpterm_no_attr_policy,
+		.maxattr = TCPTERM_A_MAX,
+		.flags	= GENL_UNS_ADMIN_PERM,
 	},
 };
 
@@ -190,6 +320,13 @@ static struct genl_family tcpterm_family __ro_after_init = {
 	.mcgrps		= tcpterm_mcgrps,
 	.n_mcgrps	= ARRAY_SIZE(tcpterm_mcgrps),
 };
+
+/* The header of a message of this family (dumps and replies above). */
+void *tcpterm_nl_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
+		     u8 cmd)
+{
+	return genlmsg_put(skb, portid, seq, &tcpterm_family, flags, cmd);
+}
 
 static int tcpterm_nl_put_stats(struct sk_buff *skb, const struct net *net)
 {

@@ -85,7 +85,8 @@ struct tcpterm_sock *tcpterm_sock_lookup(const struct sock *sk)
 	return ts && tcpterm_sock_same(ts, sk) ? ts : NULL;
 }
 
-static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
+static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp,
+					       const struct tcpterm_params *init)
 {
 	struct tcpterm_sock *ts;
 	u32 cookie[2];
@@ -103,7 +104,7 @@ static struct tcpterm_sock *tcpterm_sock_alloc(struct sock *sk, gfp_t gfp)
 	sock_diag_save_cookie(sk, cookie);
 	ts->cookie = atomic64_read(&sk->sk_cookie);
 	ts->sk = sk;
-	ts->p = tcpterm_default_params;
+	ts->p = *init;
 	spin_lock_init(&ts->lock);
 	return ts;
 }
@@ -152,10 +153,12 @@ static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
 }
 
 /*
- * Find or create the entry of @sk: ERR_PTR(-ENOBUFS) over the namespace's
- * bound, ERR_PTR(-ENOMEM) when memory is short.
+ * Find or create the entry of @sk, a new one starting with the settings
+ * @init: ERR_PTR(-ENOBUFS) over the namespace's bound, ERR_PTR(-ENOMEM)
+ * when memory is short.
  */
-struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
+struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp,
+				      const struct tcpterm_params *init)
 {
 	struct tcpterm_sock *ts, *old;
 
@@ -171,7 +174,7 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp)
 	if (ts)
 		return ts;
 
-	ts = tcpterm_sock_alloc(sk, gfp);
+	ts = tcpterm_sock_alloc(sk, gfp, init);
 	if (IS_ERR(ts))
 		return ts;
 	old = rhashtable_lookup_get_insert_fast(&tcpterm_socks, &ts->node,
@@ -238,7 +241,7 @@ struct tcpterm_sock *tcpterm_sock_clone(struct sock *listener,
 					struct sock *child)
 {
 	struct tcpterm_params params;
-	struct tcpterm_sock *parent, *ts;
+	struct tcpterm_sock *parent;
 
 	rcu_read_lock();
 	parent = tcpterm_sock_lookup(listener);
@@ -248,10 +251,7 @@ struct tcpterm_sock *tcpterm_sock_clone(struct sock *listener,
 	if (!parent)
 		return NULL;
 
-	ts = tcpterm_sock_get(child, GFP_ATOMIC);
-	if (!IS_ERR(ts))
-		tcpterm_params_copy(&ts->p, &params);
-	return ts;
+	return tcpterm_sock_get(child, GFP_ATOMIC, &params);
 }
 
 /* Input of @sk that its owner will never read was thrown away. */
@@ -329,32 +329,57 @@ static void tcpterm_sock_free_one(void *ptr, void *arg)
 }
 
 /*
- * Unload: @fn is called for each entry whose socket is alive, with a
- * reference held.  An entry whose socket is being freed is skipped (its
- * memory may already be another socket's: only a reference taken on a
- * matching cookie makes the socket ours).
+ * @fn is called for each entry whose socket is alive, with a reference
+ * held, in RCU read side (it must not sleep), until it returns non-zero,
+ * which is returned.  An entry whose socket is being freed is skipped
+ * (its memory may already be another socket's: only a reference taken on
+ * a matching cookie makes the socket ours).
  */
-void tcpterm_sock_for_each(void (*fn)(struct sock *sk,
-				      struct tcpterm_sock *ts))
+int tcpterm_sock_walk(int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
+				void *arg), void *arg)
 {
 	struct rhashtable_iter iter;
 	struct tcpterm_sock *ts;
 	struct sock *sk;
+	int ret = 0;
 
 	rhashtable_walk_enter(&tcpterm_socks, &iter);
 	rhashtable_walk_start(&iter);
-	while ((ts = rhashtable_walk_next(&iter))) {
+	while (!ret && (ts = rhashtable_walk_next(&iter))) {
 		if (IS_ERR(ts))
 			continue;
 		sk = ts->sk;
 		if (!refcount_inc_not_zero(&sk->sk_refcnt))
 			continue;
 		if (tcpterm_sock_same(ts, sk))
-			fn(sk, ts);
+			ret = fn(sk, ts, arg);
 		sock_put(sk);
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);
+	return ret;
+}
+
+struct tcpterm_sock_fn {
+	void (*fn)(struct sock *sk, struct tcpterm_sock *ts);
+};
+
+static int tcpterm_sock_call(struct sock *sk, struct tcpterm_sock *ts,
+			     void *arg)
+{
+	const struct tcpterm_sock_fn *f = arg;
+
+	f->fn(sk, ts);
+	return 0;
+}
+
+/* Unload: @fn is called for each entry whose socket is alive. */
+void tcpterm_sock_for_each(void (*fn)(struct sock *sk,
+				      struct tcpterm_sock *ts))
+{
+	struct tcpterm_sock_fn f = { fn };
+
+	tcpterm_sock_walk(tcpterm_sock_call, &f);
 }
 
 /* Hooks, ops and deadlines are gone: nothing looks entries up any more. */

@@ -100,7 +100,8 @@ void tcpterm_sock_exit(void);
 
 bool tcpterm_sock_any(void);
 struct tcpterm_sock *tcpterm_sock_lookup(const struct sock *sk);
-struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp);
+struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp,
+				      const struct tcpterm_params *init);
 struct tcpterm_sock *tcpterm_sock_clone(struct sock *listener,
 					struct sock *child);
 void tcpterm_sock_destroy(struct sock *sk);
@@ -110,5 +111,7 @@ void tcpterm_sock_count_discard(struct sock *sk, struct tcpterm_sock *ts,
 				u32 bytes);
 void tcpterm_sock_for_each(void (*fn)(struct sock *sk,
 				      struct tcpterm_sock *ts));
+int tcpterm_sock_walk(int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
+				void *arg), void *arg);
 
 #endif /* _TCPTERM_SOCK_H */

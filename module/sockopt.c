@@ -2,8 +2,11 @@
 /*
  * The SOL_TCPTERM socket options: the int options of options.h, set and
  * read per socket, and TCPTERM_INFO, what happened to the connection.
- * The first option a socket sets gives it an entry and tcpterm's ops;
- * a listener's children get both when they are queued (hooks.c).
+ * The first option a socket sets gives it an entry and tcpterm's ops,
+ * its other settings taken from the namespace's defaults; a listener's
+ * children get both when they are queued (hooks.c).  A new connection
+ * of a socket that set none gets what its namespace gives it (ns.c),
+ * the same way.
  */
 #include <linux/uaccess.h>
 #include <net/mptcp.h>
@@ -12,6 +15,7 @@
 #include <linux/tcpterm.h>
 
 #include "drain.h"
+#include "ns.h"
 #include "prot.h"
 #include "sock.h"
 #include "sockopt.h"
@@ -36,6 +40,7 @@ static bool tcpterm_is_int_opt(int optname)
 
 static int tcpterm_set_int(struct sock *sk, int optname, int val)
 {
+	struct tcpterm_params init;
 	struct tcpterm_sock *ts;
 
 	if (val < tcpterm_int_range[optname].min ||
@@ -47,7 +52,8 @@ static int tcpterm_set_int(struct sock *sk, int optname, int val)
 		release_sock(sk);
 		return -EOPNOTSUPP;
 	}
-	ts = tcpterm_sock_get(sk, GFP_KERNEL);
+	tcpterm_ns_defaults(sock_net(sk), &init);
+	ts = tcpterm_sock_get(sk, GFP_KERNEL, &init);
 	if (!IS_ERR(ts)) {
 		tcpterm_param_set(&ts->p, optname, val);
 		tcpterm_prot_attach(sk, READ_ONCE(ts->p.crossing_error));
@@ -113,15 +119,21 @@ static void tcpterm_fill_info(struct sock *sk, struct tcpterm_info *info)
 	info->tti_peer_end = tcpterm_peer_end(sk, peer_rst, peer_fin);
 }
 
+/* An untracked socket reports what it would start with: the defaults. */
 static int tcpterm_get_int(struct sock *sk, int optname)
 {
+	struct tcpterm_params defaults;
 	struct tcpterm_sock *ts;
 	int val;
 
 	rcu_read_lock();
 	ts = tcpterm_sock_lookup(sk);
-	val = tcpterm_param_get(ts ? &ts->p : &tcpterm_default_params,
-				optname);
+	if (ts) {
+		val = tcpterm_param_get(&ts->p, optname);
+	} else {
+		tcpterm_ns_defaults(sock_net(sk), &defaults);
+		val = tcpterm_param_get(&defaults, optname);
+	}
 	rcu_read_unlock();
 	return val;
 }
@@ -155,4 +167,30 @@ int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
 	if (put_user(len, optlen) || copy_to_user(optval, &val, len))
 		return -EFAULT;
 	return 0;
+}
+
+/*
+ * A new connection of @sk, which set no option: connect() (socket locked
+ * by its owner) or a child about to be queued for accept() (softirq).
+ * If its namespace's rules or defaults give it other settings than the
+ * built-in ones, it gets an entry and tcpterm's ops, as a first
+ * setsockopt() would give it.  Kernel sockets and sockets in repair mode
+ * are left alone.  Never sleeps.
+ */
+void tcpterm_sockopt_new_conn(struct sock *sk)
+{
+	struct tcpterm_params p;
+	struct tcpterm_sock *ts;
+
+	if (sk->sk_kern_sock || tcp_sk(sk)->repair || sk_is_mptcp(sk) ||
+	    tcpterm_prot_owns(sk) || !tcpterm_prot_can_attach(sk) ||
+	    !tcpterm_ns_params(sk, &p))
+		return;
+	ts = tcpterm_sock_get(sk, GFP_ATOMIC, &p);
+	if (IS_ERR(ts)) {
+		if (PTR_ERR(ts) == -ENOMEM)
+			net_warn_ratelimited("no memory, new connection keeps the default policy\n");
+		return;
+	}
+	tcpterm_prot_attach(sk, READ_ONCE(ts->p.crossing_error));
 }

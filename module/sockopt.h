@@ -11,5 +11,6 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen);
 int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen);
+void tcpterm_sockopt_new_conn(struct sock *sk);
 
 #endif /* _TCPTERM_SOCKOPT_H */

@@ -16,11 +16,12 @@ cd "$top/module"
 
 # Layer of each unit (a .c file and its .h), top to bottom.
 declare -A layer=(
-	[main]=6
-	[hooks]=5
-	[sockopt]=4
-	[policy]=3 [drain]=3 [crossing]=3
-	[prot]=2 [tcphelp]=2
+	[main]=7
+	[hooks]=6
+	[sockopt]=5
+	[policy]=4 [drain]=4 [crossing]=4
+	[prot]=3 [tcphelp]=3
+	[ns]=2
 	[sock]=1
 	[netlink]=0
 )

@@ -128,6 +128,24 @@ enum tcpterm_genl_cmd {
 	TCPTERM_CMD_UNSPEC,
 	TCPTERM_CMD_EVENT,		/* multicast notification */
 	TCPTERM_CMD_GET_STATS,		/* request: counters of this netns */
+	/*
+	 * Rules of the caller's namespace (CAP_NET_ADMIN in the user
+	 * namespace owning it).  RULE_ADD takes a TCPTERM_A_RULE nest and
+	 * answers with the rule as stored (its TCPTERM_RULE_A_ID); RULE_DEL
+	 * takes a nest holding only the id; RULE_GET is a dump, one message
+	 * with a TCPTERM_A_RULE nest per rule, in match order; RULE_FLUSH
+	 * takes nothing and removes every rule.
+	 */
+	TCPTERM_CMD_RULE_ADD,
+	TCPTERM_CMD_RULE_DEL,
+	TCPTERM_CMD_RULE_GET,
+	TCPTERM_CMD_RULE_FLUSH,
+	/*
+	 * Dump (NLM_F_DUMP) of the sockets of the caller's namespace that
+	 * tcpterm tracks, one message with a TCPTERM_A_SOCK nest each
+	 * (CAP_NET_ADMIN, as for events: it shows every connection).
+	 */
+	TCPTERM_CMD_SOCK_GET,
 	__TCPTERM_CMD_MAX,
 };
 
@@ -152,10 +170,74 @@ enum tcpterm_attr {
 	TCPTERM_A_REASON,		/* u8: enum tcpterm_rst_reason */
 	TCPTERM_A_STATS,		/* nest of u64, index = enum tcpterm_stat */
 	TCPTERM_A_PAD,			/* alignment of top-level u64s */
+	TCPTERM_A_RULE,			/* nest: enum tcpterm_rule_attr */
+	TCPTERM_A_SOCK,			/* nest: enum tcpterm_sock_attr */
 	__TCPTERM_A_MAX,
 };
 
 #define TCPTERM_A_MAX (__TCPTERM_A_MAX - 1)
+
+/*
+ * A rule (TCPTERM_A_RULE): what it matches, and the settings it gives a
+ * new connection of the namespace that set no SOL_TCPTERM option itself.
+ * Every match attribute is optional (absent: anything); a connection
+ * takes the first rule, in the order they were added, that matches all
+ * of them.  Setting attributes are the int options of SOL_TCPTERM, with
+ * the same ranges; one the rule does not set comes from the namespace's
+ * sysctl (net.tcpterm.*).  At least one setting is required.
+ */
+enum tcpterm_rule_attr {
+	TCPTERM_RULE_A_UNSPEC,
+	TCPTERM_RULE_A_ID,		/* u32: given by RULE_ADD; RULE_DEL key */
+	TCPTERM_RULE_A_FAMILY,		/* u8: AF_INET or AF_INET6 (socket's) */
+	TCPTERM_RULE_A_PORT_MIN,	/* be16: local port range, 1 to 65535 */
+	TCPTERM_RULE_A_PORT_MAX,	/* be16: default PORT_MIN */
+	TCPTERM_RULE_A_CGROUP,		/* u64: cgroup v2 id (inode of its
+					 * directory): sockets of processes
+					 * in that cgroup or below it
+					 */
+	TCPTERM_RULE_A_POLICY,		/* u32: as TCPTERM_POLICY */
+	TCPTERM_RULE_A_CROSSING_ERROR,	/* u32: as TCPTERM_CROSSING_ERROR */
+	TCPTERM_RULE_A_DRAIN_TIME_MS,	/* u32: as TCPTERM_DRAIN_TIME_MS */
+	TCPTERM_RULE_A_DRAIN_IDLE_MS,	/* u32: as TCPTERM_DRAIN_IDLE_MS */
+	TCPTERM_RULE_A_GRACE_MS,	/* u32: as TCPTERM_GRACE_MS */
+	TCPTERM_RULE_A_PAD,
+	__TCPTERM_RULE_A_MAX,
+};
+
+#define TCPTERM_RULE_A_MAX (__TCPTERM_RULE_A_MAX - 1)
+
+/* Rules per network namespace, at most (RULE_ADD fails with ENOSPC). */
+#define TCPTERM_RULES_MAX	256
+
+/*
+ * A tracked socket (TCPTERM_A_SOCK), as TCPTERM_CMD_SOCK_GET lists it.
+ * Addresses and ports in network byte order, as inet_diag gives them;
+ * a v4-mapped IPv6 socket is shown as AF_INET.
+ */
+enum tcpterm_sock_attr {
+	TCPTERM_SOCK_A_UNSPEC,
+	TCPTERM_SOCK_A_COOKIE,		/* u64: SO_COOKIE, as ss -e shows it */
+	TCPTERM_SOCK_A_FAMILY,		/* u8: AF_INET or AF_INET6 */
+	TCPTERM_SOCK_A_SADDR4,		/* u32 (be): local IPv4 address */
+	TCPTERM_SOCK_A_DADDR4,		/* u32 (be): remote IPv4 address */
+	TCPTERM_SOCK_A_SADDR6,		/* 16 bytes: local IPv6 address */
+	TCPTERM_SOCK_A_DADDR6,		/* 16 bytes: remote IPv6 address */
+	TCPTERM_SOCK_A_SPORT,		/* be16: local port */
+	TCPTERM_SOCK_A_DPORT,		/* be16: remote port */
+	TCPTERM_SOCK_A_STATE,		/* u8: TCP state (TCP_ESTABLISHED...) */
+	TCPTERM_SOCK_A_POLICY,		/* u8: enum tcpterm_policy */
+	TCPTERM_SOCK_A_FLAGS,		/* u32: TCPTERM_F_*, as tti_flags */
+	TCPTERM_SOCK_A_RST_REASON,	/* u8: enum tcpterm_rst_reason */
+	TCPTERM_SOCK_A_BYTES_DISCARDED,	/* u64 */
+	TCPTERM_SOCK_A_DEADLINE_MS,	/* u32: ms until a drain or grace
+					 * deadline; absent if none armed
+					 */
+	TCPTERM_SOCK_A_PAD,
+	__TCPTERM_SOCK_A_MAX,
+};
+
+#define TCPTERM_SOCK_A_MAX (__TCPTERM_SOCK_A_MAX - 1)
 
 /* Per network namespace counters (/proc/net/tcpterm, TCPTERM_A_STATS). */
 enum tcpterm_stat {
