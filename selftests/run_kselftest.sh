@@ -16,7 +16,7 @@ export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 # input).  Left out there: the zero-cost tracer check, the tool and the
 # benchmark smoke test, which test no memory or lock handling of their
 # own.  make check-full runs "full" on the debug kernel.
-suite_full="module_load.sh tcpterm_zerocost.sh tcpterm_sockopt tcpterm_crossing tcpterm_drain tcpterm_hostile tcpterm_fuzz tcpterm_stress tcpterm_reload tcpterm_tool.sh bench_smoke.sh"
+suite_full="module_load.sh tcpterm_zerocost.sh tcpterm_sockopt tcpterm_ns tcpterm_crossing tcpterm_drain tcpterm_hostile tcpterm_fuzz tcpterm_stress tcpterm_reload tcpterm_tool.sh bench_smoke.sh"
 suite_debug="module_load.sh tcpterm_drain tcpterm_fuzz tcpterm_stress tcpterm_reload"
 suite_debug2="module_load.sh tcpterm_sockopt tcpterm_crossing tcpterm_hostile"
 case ${TCPTERM_SUITE:-full} in

@@ -30,7 +30,14 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "lib.h"
+#include "harness.h"
+
+/*
+ * The cases are written as functions of their address family, with
+ * assertions in the helpers they share: the harness's assertions there
+ * reach the case running in this process through tt_current.
+ */
+#define _metadata tt_current
 
 #ifndef SO_COOKIE
 #define SO_COOKIE 57
@@ -427,7 +434,7 @@ static long hd_scene(const struct tt_topo *t, const struct tt_variant *v,
  * SHUT_RD; the same program in a sibling namespace left at the defaults
  * sees stock behaviour.
  */
-static void sysctl_default_applies(const struct tt_variant *v)
+static void sysctl_default_applies_case(const struct tt_variant *v)
 {
 	struct tcpterm_info info;
 	struct tt_topo t, sib;
@@ -463,7 +470,7 @@ static void sysctl_default_applies(const struct tt_variant *v)
 }
 
 /* Values, ranges and isolation of the sysctls. */
-static void sysctl_isolation(const struct tt_variant *v)
+static void sysctl_isolation_case(const struct tt_variant *v)
 {
 	struct tt_topo t;
 	int init_ns = open("/proc/self/ns/net", O_RDONLY);
@@ -490,13 +497,13 @@ static void sysctl_isolation(const struct tt_variant *v)
 	ASSERT_EQ(3600000, sysctl_read("grace_ms"));
 
 	/* A socket that sets nothing reports its namespace's defaults. */
-	{
+	do {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
 		ASSERT_EQ(2, get_int(fd, TCPTERM_POLICY));
 		ASSERT_EQ(3600000, get_int(fd, TCPTERM_GRACE_MS));
 		close(fd);
-	}
+	} while (0);
 
 	tt_enter(t.cli_ns);
 	ASSERT_EQ(0, sysctl_read("policy"));
@@ -606,7 +613,7 @@ static int try_dump(void)
  * initial namespace; with a network namespace of its own it may write
  * that one's.
  */
-static void userns_denied(const struct tt_variant *v)
+static void userns_denied_case(const struct tt_variant *v)
 {
 	int r;
 
@@ -633,7 +640,7 @@ static void userns_denied(const struct tt_variant *v)
 }
 
 /* Add, list, delete, flush; what is refused; isolation; the bound. */
-static void rules_netlink(const struct tt_variant *v)
+static void rules_netlink_case(const struct tt_variant *v)
 {
 	struct rule_list l;
 	struct tt_topo t;
@@ -647,8 +654,8 @@ static void rules_netlink(const struct tt_variant *v)
 	id1 = rule_add(fd, &RULE(.pmin = 1000, .pmax = 2000, .policy = 2));
 	id2 = rule_add(fd, &RULE(.family = AF_INET6, .pmin = 80, .policy = 1,
 				 .drain_time = 100));
-	ASSERT_GE(1, id1);
-	ASSERT_GE(id1 + 1, id2);
+	ASSERT_LE(1, id1);
+	ASSERT_LE(id1 + 1, id2);
 	ASSERT_EQ(2, rule_list(fd, &l));
 	ASSERT_EQ(id1, l.id[0]);
 	ASSERT_EQ(1000, l.pmin[0]);
@@ -728,16 +735,16 @@ static void rules_netlink(const struct tt_variant *v)
 
 	/* The bound; a dump of them all comes in several parts. */
 	for (i = 0; i < TCPTERM_RULES_MAX; i++)
-		ASSERT_GE(1, rule_add(fd, &RULE(.pmin = 1 + i, .policy = 1)));
+		ASSERT_LE(1, rule_add(fd, &RULE(.pmin = 1 + i, .policy = 1)));
 	ASSERT_EQ(-ENOSPC, rule_add(fd, &RULE(.pmin = 9, .policy = 1)));
-	{
+	do {
 		int parts;
 
 		ASSERT_EQ(TCPTERM_RULES_MAX,
 			  genl_dump(fd, TCPTERM_CMD_RULE_GET, TCPTERM_A_RULE,
 				    NULL, NULL, &parts));
-		ASSERT_GE(2, parts);
-	}
+		ASSERT_LE(2, parts);
+	} while (0);
 	ASSERT_EQ(0, rule_flush(fd));
 	ASSERT_EQ(0, rule_list(fd, &l));
 }
@@ -746,7 +753,7 @@ static void rules_netlink(const struct tt_variant *v)
  * An option set on the socket beats a rule, which beats the namespace's
  * default; what neither sets comes from the namespace.
  */
-static void precedence(const struct tt_variant *v)
+static void precedence_case(const struct tt_variant *v)
 {
 	struct tt_topo t;
 	struct tt_pair a, b, c;
@@ -759,7 +766,7 @@ static void precedence(const struct tt_variant *v)
 	/* a: matched by a rule on its port */
 	a.lsn = tt_listen(&t, v, -1);
 	fd = genl_open();
-	ASSERT_GE(1, rule_add(fd, &RULE(.pmin = local_port(a.lsn),
+	ASSERT_LE(1, rule_add(fd, &RULE(.pmin = local_port(a.lsn),
 					.policy = 2, .drain_time = 4321)));
 	a.cli = tt_connect(&t, v, a.lsn);
 	a.srv = tt_accept(&t, a.lsn);
@@ -776,7 +783,7 @@ static void precedence(const struct tt_variant *v)
 	/* c: the listener set an option; the rule on its port is ignored */
 	lsn = tt_listen(&t, v, TCPTERM_POLICY_DEFAULT);
 	c.lsn = lsn;
-	ASSERT_GE(1, rule_add(fd, &RULE(.pmin = local_port(lsn), .policy = 2)));
+	ASSERT_LE(1, rule_add(fd, &RULE(.pmin = local_port(lsn), .policy = 2)));
 	c.cli = tt_connect(&t, v, lsn);
 	c.srv = tt_accept(&t, lsn);
 	ASSERT_EQ(TCPTERM_POLICY_DEFAULT, get_int(c.srv, TCPTERM_POLICY));
@@ -785,7 +792,7 @@ static void precedence(const struct tt_variant *v)
 
 	/* a rule's family: IPv6 only */
 	ASSERT_EQ(0, rule_flush(fd));
-	ASSERT_GE(1, rule_add(fd, &RULE(.family = AF_INET6, .policy = 2)));
+	ASSERT_LE(1, rule_add(fd, &RULE(.family = AF_INET6, .policy = 2)));
 	tt_pair_open(&t, v, &b);
 	ASSERT_EQ(v->family == AF_INET6 ? TCPTERM_POLICY_DRAIN :
 		  TCPTERM_POLICY_HALF_DUPLEX, get_int(b.srv, TCPTERM_POLICY));
@@ -813,7 +820,7 @@ static long pipeline(const struct tt_variant *v, struct tt_topo *t,
 
 		rr.pmin = local_port(p.lsn);
 		fd = genl_open();
-		ASSERT_GE(1, rule_add(fd, &rr));
+		ASSERT_LE(1, rule_add(fd, &rr));
 		close(fd);
 	}
 	p.cli = tt_connect(t, v, p.lsn);
@@ -843,7 +850,7 @@ static long pipeline(const struct tt_variant *v, struct tt_topo *t,
  * its port, and the client that lost its response to an RST gets all of
  * it and a clean end.
  */
-static void rule_drain_on_wire(const struct tt_variant *v)
+static void rule_drain_on_wire_case(const struct tt_variant *v)
 {
 	struct tt_topo stock, ruled;
 	long got, r;
@@ -886,7 +893,7 @@ static void cg_enter(const char *dir)
 }
 
 /* A rule on a cgroup matches the sockets of processes in it and below. */
-static void cgroup_rule(const struct tt_variant *v)
+static void cgroup_rule_case(const struct tt_variant *v)
 {
 	char top[128], sub[160];
 	struct tt_topo t;
@@ -905,7 +912,7 @@ static void cgroup_rule(const struct tt_variant *v)
 	lsn = tt_listen(&t, v, -1);
 	tt_enter(t.cli_ns);
 	fd = genl_open();
-	ASSERT_GE(1, rule_add(fd, &RULE(.cgroup = cg_id(top), .policy = 2)));
+	ASSERT_LE(1, rule_add(fd, &RULE(.cgroup = cg_id(top), .policy = 2)));
 
 	/* outside the cgroup: nothing */
 	p.cli = tt_connect(&t, v, lsn);
@@ -958,7 +965,7 @@ static void sock_collect(struct nlattr *nest, void *arg)
 }
 
 /* The dump lists the namespace's tracked sockets by their cookies. */
-static void sock_dump(const struct tt_variant *v)
+static void sock_dump_case(const struct tt_variant *v)
 {
 	struct sock_seen s = { 0 };
 	struct tt_topo t;
@@ -998,13 +1005,13 @@ static void sock_dump(const struct tt_variant *v)
 				 sock_collect, &s, &parts));
 	ASSERT_EQ(1, s.found);
 	ASSERT_EQ(TCP_CLOSE, s.state);
-	ASSERT_GE(2, parts);
+	ASSERT_LE(2, parts);
 	for (i = 0; i < 300; i++)
 		close(many[i]);
 }
 
 /* Unload with sysctls and rules in place: clean; a reload starts afresh. */
-static void unload_with_rules(const struct tt_variant *v)
+static void unload_with_rules_case(const struct tt_variant *v)
 {
 	const char *ko = getenv("TCPTERM_KO");
 	struct rule_list l;
@@ -1017,7 +1024,7 @@ static void unload_with_rules(const struct tt_variant *v)
 	tt_topo_up(&t, 0);
 	tt_sysctl(t.srv_ns, SYSCTL_DIR "policy", "2");
 	fd = genl_open();
-	ASSERT_GE(1, rule_add(fd, &RULE(.pmin = 80, .policy = 1)));
+	ASSERT_LE(1, rule_add(fd, &RULE(.pmin = 80, .policy = 1)));
 	close(fd);
 	tt_enter(open("/proc/1/ns/net", O_RDONLY));
 	if (system("rmmod tcpterm"))
@@ -1039,7 +1046,7 @@ static void unload_with_rules(const struct tt_variant *v)
  * once: that must not read tcpterm's ops (the child was cloned from a
  * listener that had them).
  */
-static void unload_child_timewait(const struct tt_variant *v)
+static void unload_child_timewait_case(const struct tt_variant *v)
 {
 	const char *ko = getenv("TCPTERM_KO");
 	struct tt_topo t;
@@ -1073,20 +1080,74 @@ static void unload_child_timewait(const struct tt_variant *v)
 		TT_FAIL("insmod");
 }
 
-static const struct tt_test tests[] = {
-	{ "sysctl_isolation",		sysctl_isolation,		TT_V4 },
-	{ "sysctl_default_applies",	sysctl_default_applies,		TT_ALL },
-	{ "userns_denied",		userns_denied,			TT_V4 },
-	{ "rules_netlink",		rules_netlink,			TT_V4 },
-	{ "precedence",			precedence,			TT_V4V6 },
-	{ "rule_drain_on_wire",		rule_drain_on_wire,		TT_V4V6 },
-	{ "cgroup_rule",		cgroup_rule,			TT_V4 },
-	{ "sock_dump",			sock_dump,			TT_ALL },
-	{ "unload_with_rules",		unload_with_rules,		TT_V4 },
-	{ "unload_child_timewait",	unload_child_timewait,		TT_V4 },
-};
+/*
+ * One fixture per set of address families a case runs for; a case makes
+ * its own namespaces (tt_topo_up), deleted after it.
+ */
+#define TT_NS_FIXTURE(name)						\
+	FIXTURE(name) {};						\
+	FIXTURE_VARIANT(name) { const struct tt_variant *net; };	\
+	FIXTURE_SETUP(name) {}						\
+	FIXTURE_TEARDOWN(name) { tt_topo_down(); }
 
-int main(int argc, char **argv)
+TT_NS_FIXTURE(ns4);
+FIXTURE_VARIANT_ADD(ns4, ipv4) { .net = &tt_ipv4 };
+TT_NS_FIXTURE(ns46);
+FIXTURE_VARIANT_ADD(ns46, ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(ns46, ipv6) { .net = &tt_ipv6 };
+TT_NS_FIXTURE(ns_all);
+FIXTURE_VARIANT_ADD(ns_all, ipv4) { .net = &tt_ipv4 };
+FIXTURE_VARIANT_ADD(ns_all, ipv6) { .net = &tt_ipv6 };
+FIXTURE_VARIANT_ADD(ns_all, mapped) { .net = &tt_mapped };
+
+TEST_F_TIMEOUT(ns4, sysctl_isolation, 120)
 {
-	return tt_main(argc, argv, tests, sizeof(tests) / sizeof(tests[0]));
+	sysctl_isolation_case(variant->net);
 }
+
+TEST_F_TIMEOUT(ns_all, sysctl_default_applies, 120)
+{
+	sysctl_default_applies_case(variant->net);
+}
+
+TEST_F_TIMEOUT(ns4, userns_denied, 120)
+{
+	userns_denied_case(variant->net);
+}
+
+TEST_F_TIMEOUT(ns4, rules_netlink, 120)
+{
+	rules_netlink_case(variant->net);
+}
+
+TEST_F_TIMEOUT(ns46, precedence, 120)
+{
+	precedence_case(variant->net);
+}
+
+TEST_F_TIMEOUT(ns46, rule_drain_on_wire, 120)
+{
+	rule_drain_on_wire_case(variant->net);
+}
+
+TEST_F_TIMEOUT(ns4, cgroup_rule, 120)
+{
+	cgroup_rule_case(variant->net);
+}
+
+TEST_F_TIMEOUT(ns_all, sock_dump, 120)
+{
+	sock_dump_case(variant->net);
+}
+
+TEST_F_TIMEOUT(ns4, unload_with_rules, 120)
+{
+	unload_with_rules_case(variant->net);
+}
+
+TEST_F_TIMEOUT(ns4, unload_child_timewait, 120)
+{
+	unload_child_timewait_case(variant->net);
+}
+
+TT_HARNESS_MAIN
