@@ -5,8 +5,11 @@
 # /proc/net/tcpterm and move with a policied connection, monitor catches
 # the event of that connection, run puts a policy on an unmodified
 # dynamically linked program (seen on the wire), -n selects the
-# namespace, and bad input or a missing module gives one line and
-# status 1.  The family validates GET_STATS strictly and says why it
+# namespace, rules (add, show, del, flush) put a policy on an unmodified
+# program's connections with no tcpterm run, what the module refuses is
+# one line with its reason, show lists a tracked connection with the
+# cookie ss gives it, and bad input or a missing module gives one line
+# and status 1.  The family validates GET_STATS strictly and says why it
 # refuses a request (extack); looking the family up loads the module
 # (MODULE_ALIAS_GENL_FAMILY, through kernel.modprobe).
 #
@@ -101,8 +104,9 @@ help_and_bad_input() {
 		"run -p drain true" "run --grace 3600001 -- true" \
 		"rule add port 70000 policy drain" "rule add port 0 policy drain" \
 		"rule add cgroup relative/path policy drain" \
-		"rule add port 80" "show state bogus" "bogus" "stats extra" \
-		"monitor -c 0"; do
+		"rule add port 80" "rule del" "rule del 0" "rule del 1 2" \
+		"rule show extra" "show state bogus" "show port 0" "bogus" \
+		"stats extra" "monitor -c 0"; do
 		# shellcheck disable=SC2086
 		$TCPTERM $args >$TMP/out 2>$TMP/err
 		rc=$?
@@ -110,16 +114,6 @@ help_and_bad_input() {
 		[ "$(wc -l <$TMP/err)" -eq 1 ] ||
 			fail "tcpterm $args: not one line: $(cat $TMP/err)"
 		[ -s $TMP/out ] && fail "tcpterm $args wrote to stdout"
-	done
-	# The kernel side of these is not there yet: 2, documented.
-	for args in "rule show" "rule flush" "show" \
-		"rule add port 8000-8080 family inet policy drain grace 100"; do
-		# shellcheck disable=SC2086
-		$TCPTERM $args >$TMP/out 2>$TMP/err
-		rc=$?
-		[ $rc -eq 2 ] || fail "tcpterm $args: status $rc, not 2"
-		grep -q 'not supported by this kernel module' $TMP/err ||
-			fail "tcpterm $args: $(cat $TMP/err)"
 	done
 	return 0
 }
@@ -277,6 +271,131 @@ netlink_strict() {
 	log "attr: $($GENL_REQ attr); reserved: $($GENL_REQ reserved)"
 }
 
+# rule add, show (text and JSON), del and flush, each checked by what an
+# unmodified server (no tcpterm run) then does on the wire.
+rule_round_trip() {
+	$TCPTERM -n $SRV rule flush || fail "rule flush exited $?"
+	rsts0=$(proc_stat PolicyRsts)
+	$TCPTERM -n $SRV -j rule add port 8020-8021 family inet \
+		policy half-duplex grace 3000 >$TMP/add || fail "rule add exited $?"
+	got=$($JSON id policy port_min port_max family grace_ms <$TMP/add) ||
+		fail "rule add -j: $(cat $TMP/add)"
+	log "rule add -j: $(cat $TMP/add)"
+	set -- $got
+	id=$1
+	[ "$2 $3 $4 $5 $6" = "half-duplex 8020 8021 inet 3000" ] ||
+		fail "rule add -j: $got"
+	$TCPTERM -n $SRV rule show >$TMP/text || fail "rule show exited $?"
+	[ "$(cat $TMP/text)" = "rule $id family inet port 8020-8021 policy half-duplex grace 3000" ] ||
+		fail "rule show: $(cat $TMP/text)"
+	got=$($TCPTERM -n $SRV rule show -j | $JSON id policy) || fail "rule show -j"
+	[ "$got" = "$id half-duplex" ] || fail "rule show -j: $got"
+	# Rules are per namespace.
+	[ "$($TCPTERM -n $CLI rule show -j)" = "[]" ] || fail "a rule in $CLI"
+
+	exchange 8020 shut
+	grep -qx 'read 0 error Connection reset by peer' $TMP/client ||
+		fail "under the rule: client $(cat $TMP/client)"
+	[ "$(proc_stat PolicyRsts)" -eq $((rsts0 + 1)) ] ||
+		fail "PolicyRsts $(proc_stat PolicyRsts), expected $((rsts0 + 1))"
+	exchange 8022 shut
+	grep -qx 'read 6 eof' $TMP/client || fail "port 8022: client $(cat $TMP/client)"
+
+	$TCPTERM -n $SRV rule del "$id" || fail "rule del exited $?"
+	[ -z "$($TCPTERM -n $SRV rule show)" ] || fail "rule del left a rule"
+	exchange 8021 shut
+	grep -qx 'read 6 eof' $TMP/client || fail "after del: client $(cat $TMP/client)"
+	[ "$(proc_stat PolicyRsts)" -eq $((rsts0 + 1)) ] || fail "a reset after del"
+
+	$TCPTERM -n $SRV rule add port 8023 policy drain >/dev/null &&
+		$TCPTERM -n $SRV rule add family inet6 policy drain >/dev/null ||
+		fail "rule add"
+	[ "$($TCPTERM -n $SRV rule show -j | $JSON id | wc -l)" -eq 2 ] ||
+		fail "not two rules"
+	$TCPTERM -n $SRV rule flush || fail "rule flush exited $?"
+	[ "$($TCPTERM -n $SRV rule show -j)" = "[]" ] || fail "rule flush left rules"
+	exchange 8023 close
+	grep -q 'error Connection reset by peer' $TMP/client ||
+		fail "after flush: client $(cat $TMP/client)"
+}
+
+# What the kernel refuses comes back as one line with its reason (extack).
+rule_refused() {
+	$TCPTERM -n $SRV rule del 4000000000 >$TMP/out 2>$TMP/err
+	rc=$?
+	log "rule del 4000000000: $(cat $TMP/err)"
+	[ $rc -eq 1 ] || fail "rule del of no rule: status $rc"
+	grep -q ': no rule with this id$' $TMP/err || fail "rule del: $(cat $TMP/err)"
+	[ "$(wc -l <$TMP/err)" -eq 1 ] || fail "not one line: $(cat $TMP/err)"
+	# The namespace's bound: TCPTERM_RULES_MAX rules, not one more.
+	i=0
+	while [ $i -lt 256 ]; do
+		$TCPTERM -n $SRV rule add port $((9000 + i)) policy drain \
+			>/dev/null || fail "rule $i: status $?"
+		i=$((i + 1))
+	done
+	$TCPTERM -n $SRV rule add port 9999 policy drain >$TMP/out 2>$TMP/err
+	rc=$?
+	log "rule 257: $(cat $TMP/err)"
+	$TCPTERM -n $SRV rule flush || fail "rule flush exited $?"
+	[ $rc -eq 1 ] || fail "rule 257: status $rc"
+	grep -q ': too many rules in this namespace$' $TMP/err ||
+		fail "rule 257: $(cat $TMP/err)"
+	[ -s $TMP/out ] && fail "rule 257 printed $(cat $TMP/out)"
+	return 0
+}
+
+# show: a connection tracked under a rule is listed with the cookie ss
+# gives it, its state, policy and ports; the filters select.
+show_tracked_socket() {
+	$TCPTERM -n $SRV rule add port 8030 policy drain >/dev/null ||
+		fail "rule add"
+	ip netns exec $SRV $UNAWARE server 8030 close >$TMP/server 2>&1 &
+	spid=$!
+	i=0
+	until ip netns exec $SRV ss -Htln 'sport = :8030' | grep -q .; do
+		i=$((i + 1))
+		[ $i -lt 50 ] || fail "no listener"
+		sleep 0.1
+	done
+	# A client that says nothing for a while: the server's connection
+	# waits for its input meanwhile.
+	{ sleep 6; printf hello; } |
+		ip netns exec $CLI busybox nc 10.78.0.2 8030 >$TMP/nc 2>&1 &
+	cpid=$!
+	i=0
+	ck=
+	while [ -z "$ck" ] && [ $i -lt 30 ]; do
+		sleep 0.1
+		ck=$(ip netns exec $SRV ss -Hten state established 'sport = :8030' 2>/dev/null |
+			sed -n 's/.* sk:\([0-9a-f]*\).*/\1/p')
+		i=$((i + 1))
+	done
+	[ -n "$ck" ] || fail "ss shows no connection on 8030"
+	$TCPTERM -n $SRV show -j >$TMP/show || fail "show -j exited $?"
+	log "show -j: $(cat $TMP/show)"
+	$TCPTERM -n $SRV show >$TMP/show.txt || fail "show exited $?"
+	log "show: $(cat $TMP/show.txt)"
+	got=$($TCPTERM -n $SRV show -j port 8030 |
+		$JSON cookie state policy saddr sport daddr bytes_discarded)
+	[ "$got" = "$ck established drain 10.78.0.2 8030 10.78.0.1 0" ] ||
+		fail "show -j port 8030: '$got', ss says sk:$ck"
+	grep -Eq "^established +10\.78\.0\.2:8030 10\.78\.0\.1:[0-9]+ sk:$ck policy drain discarded 0( flags [a-z,-]+)?$" \
+		$TMP/show.txt || fail "show: $(cat $TMP/show.txt)"
+	[ "$($TCPTERM -n $SRV show -j state established port 8030 | $JSON cookie)" = "$ck" ] ||
+		fail "show state established port 8030"
+	[ "$($TCPTERM -n $SRV show -j state close-wait)" = "[]" ] ||
+		fail "show state close-wait lists something"
+	[ "$($TCPTERM -n $SRV show -j port 8031)" = "[]" ] ||
+		fail "show port 8031 lists something"
+	[ "$($TCPTERM -n $CLI show -j)" = "[]" ] || fail "show in $CLI lists something"
+	wait $spid || fail "server: $(cat $TMP/server)"
+	kill $cpid 2>/dev/null
+	wait $cpid
+	$TCPTERM -n $SRV rule flush || fail "rule flush exited $?"
+	grep -q reply $TMP/nc || fail "client: $(cat $TMP/nc)"
+}
+
 # Without the module (and nothing to load it from): one line, status 1,
 # and run does not start the program.
 missing_module() {
@@ -341,9 +460,12 @@ loaded || insmod "$KO" || exit $KSFT_FAIL
 trap cleanup EXIT
 setup
 
-ktap_plan 10
+ktap_plan 13
 ktap_run help_and_bad_input
 ktap_run stats_match_proc
+ktap_run rule_round_trip
+ktap_run rule_refused
+ktap_run show_tracked_socket
 ktap_run run_half_duplex_on_wire
 ktap_run run_half_duplex_inet6
 ktap_run run_drain_on_wire

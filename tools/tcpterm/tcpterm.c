@@ -21,11 +21,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 #include <libmnl/libmnl.h>
 #include <linux/genetlink.h>
+#include <linux/magic.h>
 #include <linux/netlink.h>
 #include <linux/tcpterm.h>
 
@@ -40,6 +43,7 @@
 #define TCPTERM_PKGLIBDIR	"/usr/lib/tcpterm"
 #endif
 #define TCPTERM_RUN_LIB		"libtcpterm-run.so"
+#define CGROUP_ROOT		"/sys/fs/cgroup"
 
 /*
  * The usage text, printed by "tcpterm help".  Documentation/man/tcpterm.8
@@ -57,7 +61,8 @@ static const char usage_text[] =
 "       tcpterm run [ -p | --policy POLICY ] [ --drain-time MS ]\n"
 "                   [ --drain-idle MS ] [ --grace MS ] [ --crossing-error ]\n"
 "                   -- PROGRAM [ ARGS ]\n"
-"       tcpterm rule { add | del } RULE\n"
+"       tcpterm rule add RULE\n"
+"       tcpterm rule del ID\n"
 "       tcpterm rule { show | flush }\n"
 "       tcpterm show [ port PORT ] [ state STATE ]\n"
 "\n"
@@ -65,8 +70,8 @@ static const char usage_text[] =
 "        policy POLICY [ drain-time MS ] [ drain-idle MS ] [ grace MS ]\n"
 "        [ crossing-error ]\n"
 "POLICY := { default | half-duplex | drain }\n"
-"STATE := { established | fin-wait-1 | fin-wait-2 | close-wait | closing |\n"
-"           last-ack | time-wait }\n"
+"STATE := { established | syn-sent | syn-recv | fin-wait-1 | fin-wait-2 |\n"
+"           time-wait | close | close-wait | last-ack | listen | closing }\n"
 "\n"
 "Exit status: 0 success, 1 error, 2 not supported by this kernel module.\n";
 
@@ -820,15 +825,151 @@ static int do_run(int argc, char **argv)
 	return errno == ENOENT ? 127 : 126;
 }
 
-/* --- rule, show: the kernel side is to come -------------------------------- */
+/* --- dumps ---------------------------------------------------------------- */
+
+/*
+ * NLMSG_DONE of a dump: its payload is the dump's result, which may be an
+ * error with the kernel's message after it.
+ */
+static int nl_done_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nl_talk *t = data;
+	int error;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(int))
+		return MNL_CB_STOP;
+	error = *(int *)mnl_nlmsg_get_payload(nlh);
+	if (nlh->nlmsg_flags & NLM_F_ACK_TLVS)
+		mnl_attr_parse(nlh, sizeof(int), extack_attr_cb, t->nl);
+	if (error < 0) {
+		errno = -error;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_STOP;
+}
+
+/* Ask for the dump @cmd and feed every message to @cb. */
+static int nl_dump(struct nl *nl, uint8_t cmd, mnl_cb_t cb, void *data)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+		[NLMSG_ERROR]	= nl_error_cb,
+		[NLMSG_DONE]	= nl_done_cb,
+	};
+	struct nl_talk t = { .nl = nl, .cb = cb, .data = data };
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+	unsigned int seq;
+	ssize_t n;
+	int ret;
+
+	nlh = genl_req(nl, buf, nl->family, cmd, TCPTERM_GENL_VERSION);
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	seq = nlh->nlmsg_seq;
+	nl->extack[0] = '\0';
+	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	do {
+		n = mnl_socket_recvfrom(nl->sk, buf, sizeof(buf));
+		if (n < 0)
+			return -1;
+		errno = 0;
+		ret = mnl_cb_run2(buf, n, seq, nl->portid, nl_data_cb, &t, ctl,
+				  NLMSG_MIN_TYPE);
+		if (ret == MNL_CB_ERROR && errno == 0)
+			errno = EPROTO;
+	} while (ret > MNL_CB_STOP);
+	return ret < 0 ? -1 : 0;
+}
+
+/*
+ * The error of a request, with the kernel's message when it gave one.  A
+ * module older than the command does not know it: status 2.
+ */
+static int nl_fail(struct nl *nl, const char *what)
+{
+	if (errno == EOPNOTSUPP) {
+		err("%s: not supported by this kernel module", what);
+		nl_close(nl);
+		return EXIT_UNSUPPORTED;
+	}
+	err("%s: %s%s%s", what, strerror(errno), nl->extack[0] ? ": " : "",
+	    nl->extack);
+	nl_close(nl);
+	return EXIT_FAILURE;
+}
+
+/* The nest @type of a reply of command @cmd, or NULL. */
+static const struct nlattr *reply_nest(const struct nlmsghdr *nlh,
+				       uint8_t cmd, uint16_t type)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) || g->cmd != cmd)
+		return NULL;
+	mnl_attr_for_each(a, nlh, sizeof(*g))
+		if (mnl_attr_get_type(a) == type &&
+		    mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
+			return a;
+	return NULL;
+}
+
+/* The attributes of @nest by type, each checked for its length. */
+static int parse_nest(const struct nlattr *nest, const struct nlattr **tb,
+		      unsigned int max, const unsigned int *len)
+{
+	const struct nlattr *a;
+	unsigned int t;
+
+	mnl_attr_for_each_nested(a, nest) {
+		t = mnl_attr_get_type(a);
+		if (t > max)
+			continue;	/* newer than us */
+		if (len[t] && mnl_attr_get_payload_len(a) != len[t]) {
+			err("attribute %u: %u bytes, not %u", t,
+			    mnl_attr_get_payload_len(a), len[t]);
+			errno = EBADMSG;
+			return -1;
+		}
+		tb[t] = a;
+	}
+	return 0;
+}
+
+/* --- rule ----------------------------------------------------------------- */
 
 struct rule {
 	unsigned long port_lo, port_hi;
-	const char *cgroup;
+	uint64_t cgroup;
 	int family;
 	int policy;
 	long drain_time, drain_idle, grace;
 	bool crossing_error;
+};
+
+static const unsigned int rule_attr_len[TCPTERM_RULE_A_MAX + 1] = {
+	[TCPTERM_RULE_A_ID]		= 4,
+	[TCPTERM_RULE_A_FAMILY]		= 1,
+	[TCPTERM_RULE_A_PORT_MIN]	= 2,
+	[TCPTERM_RULE_A_PORT_MAX]	= 2,
+	[TCPTERM_RULE_A_CGROUP]		= 8,
+	[TCPTERM_RULE_A_POLICY]		= 4,
+	[TCPTERM_RULE_A_CROSSING_ERROR]	= 4,
+	[TCPTERM_RULE_A_DRAIN_TIME_MS]	= 4,
+	[TCPTERM_RULE_A_DRAIN_IDLE_MS]	= 4,
+	[TCPTERM_RULE_A_GRACE_MS]	= 4,
+};
+
+/* The settings of a rule: attribute, keyword in text, key in JSON. */
+static const struct {
+	uint16_t attr;
+	const char *word, *key;
+} rule_settings[] = {
+	{ TCPTERM_RULE_A_POLICY,	 "policy",	   "policy" },
+	{ TCPTERM_RULE_A_DRAIN_TIME_MS,	 "drain-time",	   "drain_time_ms" },
+	{ TCPTERM_RULE_A_DRAIN_IDLE_MS,	 "drain-idle",	   "drain_idle_ms" },
+	{ TCPTERM_RULE_A_GRACE_MS,	 "grace",	   "grace_ms" },
+	{ TCPTERM_RULE_A_CROSSING_ERROR, "crossing-error", "crossing_error" },
 };
 
 static int parse_port_range(const char *s, struct rule *r)
@@ -846,6 +987,40 @@ static int parse_port_range(const char *s, struct rule *r)
 	if (dash && parse_uint("port", dash + 1, r->port_lo, 65535,
 			       &r->port_hi))
 		return -1;
+	return 0;
+}
+
+/*
+ * A cgroup v2 directory to its id, the inode number.  An absolute path is
+ * taken as it is when it is a cgroup v2 directory, else under
+ * /sys/fs/cgroup, as a relative path is.
+ */
+static int cgroup_id(const char *path, uint64_t *id)
+{
+	char full[PATH_MAX];
+	struct statfs sfs;
+	struct stat st;
+
+	if (path[0] == '/' && !stat(path, &st) && S_ISDIR(st.st_mode) &&
+	    !statfs(path, &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+		*id = st.st_ino;
+		return 0;
+	}
+	if ((size_t)snprintf(full, sizeof(full), "%s/%s", CGROUP_ROOT,
+			     path[0] == '/' ? path + 1 : path) >= sizeof(full)) {
+		err("cgroup \"%s\": path too long", path);
+		return -1;
+	}
+	if (stat(full, &st) || statfs(full, &sfs)) {
+		err("cgroup \"%s\": %s: %s", path, full, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode) || sfs.f_type != CGROUP2_SUPER_MAGIC) {
+		err("cgroup \"%s\": %s is not a cgroup v2 directory", path,
+		    full);
+		return -1;
+	}
+	*id = st.st_ino;
 	return 0;
 }
 
@@ -874,10 +1049,10 @@ static int parse_rule(int argc, char **argv, struct rule *r)
 			if (parse_port_range(val, r))
 				return -1;
 		} else if (!strcmp(k, "cgroup")) {
-			if (val[0] != '/' || strstr(val, "//") ||
-			    strstr(val, "/../") || strstr(val, "/./"))
-				return bad_usage("cgroup \"%s\": an absolute cgroup v2 path", val);
-			r->cgroup = val;
+			if (!*val)
+				return bad_usage("cgroup: an empty path");
+			if (cgroup_id(val, &r->cgroup))
+				return -1;
 		} else if (!strcmp(k, "family")) {
 			if (!strcmp(val, "inet"))
 				r->family = AF_INET;
@@ -908,70 +1083,412 @@ static int parse_rule(int argc, char **argv, struct rule *r)
 	return 0;
 }
 
-/*
- * The module is looked up (and loaded) first, so that a missing module
- * is an error like any other; then it says it lacks the command.
- */
-static int unsupported(const char *what)
+static void put_rule(struct nlmsghdr *nlh, const struct rule *r)
 {
-	struct nl nl;
+	struct nlattr *nest = mnl_attr_nest_start(nlh, TCPTERM_A_RULE);
 
-	if (nl_init(&nl))
-		return EXIT_FAILURE;
-	nl_close(&nl);
-	err("%s: not supported by this kernel module", what);
-	return EXIT_UNSUPPORTED;
+	if (r->family)
+		mnl_attr_put_u8(nlh, TCPTERM_RULE_A_FAMILY, r->family);
+	if (r->port_lo) {
+		mnl_attr_put_u16(nlh, TCPTERM_RULE_A_PORT_MIN, htons(r->port_lo));
+		mnl_attr_put_u16(nlh, TCPTERM_RULE_A_PORT_MAX, htons(r->port_hi));
+	}
+	if (r->cgroup)
+		mnl_attr_put_u64(nlh, TCPTERM_RULE_A_CGROUP, r->cgroup);
+	mnl_attr_put_u32(nlh, TCPTERM_RULE_A_POLICY, r->policy);
+	if (r->drain_time >= 0)
+		mnl_attr_put_u32(nlh, TCPTERM_RULE_A_DRAIN_TIME_MS, r->drain_time);
+	if (r->drain_idle >= 0)
+		mnl_attr_put_u32(nlh, TCPTERM_RULE_A_DRAIN_IDLE_MS, r->drain_idle);
+	if (r->grace >= 0)
+		mnl_attr_put_u32(nlh, TCPTERM_RULE_A_GRACE_MS, r->grace);
+	if (r->crossing_error)
+		mnl_attr_put_u32(nlh, TCPTERM_RULE_A_CROSSING_ERROR, 1);
+	mnl_attr_nest_end(nlh, nest);
+}
+
+/* Rules printed: one line each, or one JSON array at the end. */
+struct rule_out {
+	struct json_object *arr;
+	unsigned int n;
+};
+
+/* One rule as the kernel stored it, in the words "rule add" takes. */
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[TCPTERM_RULE_A_MAX + 1] = { };
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	struct rule_out *out = data;
+	const struct nlattr *nest;
+	struct json_object *obj;
+	unsigned int i, v, lo = 0, hi = 0;
+	char b[32];
+
+	nest = reply_nest(nlh, g->cmd, TCPTERM_A_RULE);
+	if (!nest)
+		return MNL_CB_OK;
+	if (parse_nest(nest, tb, TCPTERM_RULE_A_MAX, rule_attr_len))
+		return MNL_CB_ERROR;
+	if (!tb[TCPTERM_RULE_A_ID]) {
+		err("a rule without an id");
+		errno = EBADMSG;
+		return MNL_CB_ERROR;
+	}
+	out->n++;
+	if (tb[TCPTERM_RULE_A_PORT_MIN]) {
+		lo = ntohs(mnl_attr_get_u16(tb[TCPTERM_RULE_A_PORT_MIN]));
+		hi = tb[TCPTERM_RULE_A_PORT_MAX] ?
+		     ntohs(mnl_attr_get_u16(tb[TCPTERM_RULE_A_PORT_MAX])) : lo;
+	}
+	obj = json ? json_object_new_object() : NULL;
+	v = mnl_attr_get_u32(tb[TCPTERM_RULE_A_ID]);
+	if (obj)
+		json_object_object_add(obj, "id", json_object_new_int64(v));
+	else
+		printf("rule %u", v);
+	if (tb[TCPTERM_RULE_A_FAMILY]) {
+		const char *f;
+
+		v = mnl_attr_get_u8(tb[TCPTERM_RULE_A_FAMILY]);
+		f = v == AF_INET ? "inet" : v == AF_INET6 ? "inet6" : "?";
+		if (obj)
+			json_object_object_add(obj, "family",
+					       json_object_new_string(f));
+		else
+			printf(" family %s", f);
+	}
+	if (lo) {
+		if (obj) {
+			json_object_object_add(obj, "port_min",
+					       json_object_new_int(lo));
+			json_object_object_add(obj, "port_max",
+					       json_object_new_int(hi));
+		} else if (lo == hi) {
+			printf(" port %u", lo);
+		} else {
+			printf(" port %u-%u", lo, hi);
+		}
+	}
+	if (tb[TCPTERM_RULE_A_CGROUP]) {
+		uint64_t id = mnl_attr_get_u64(tb[TCPTERM_RULE_A_CGROUP]);
+
+		if (obj)
+			json_object_object_add(obj, "cgroup",
+					       json_object_new_uint64(id));
+		else
+			printf(" cgroup-id %llu", (unsigned long long)id);
+	}
+	for (i = 0; i < ARRAY_SIZE(rule_settings); i++) {
+		const struct nlattr *a = tb[rule_settings[i].attr];
+		const char *key = rule_settings[i].key;
+
+		if (!a)
+			continue;
+		v = mnl_attr_get_u32(a);
+		if (rule_settings[i].attr == TCPTERM_RULE_A_POLICY) {
+			const char *p = name_of(policy_names,
+						ARRAY_SIZE(policy_names), v,
+						"policy", b, sizeof(b));
+
+			if (obj)
+				json_object_object_add(obj, key,
+						       json_object_new_string(p));
+			else
+				printf(" policy %s", p);
+		} else if (rule_settings[i].attr ==
+			   TCPTERM_RULE_A_CROSSING_ERROR) {
+			if (obj)
+				json_object_object_add(obj, key,
+						       json_object_new_boolean(v));
+			else if (v)
+				printf(" crossing-error");
+		} else if (obj) {
+			json_object_object_add(obj, key,
+					       json_object_new_int64(v));
+		} else {
+			printf(" %s %u", rule_settings[i].word, v);
+		}
+	}
+	if (obj)
+		json_object_array_add(out->arr, obj);
+	else
+		putchar('\n');
+	return MNL_CB_OK;
+}
+
+static int rule_out_end(struct rule_out *out, bool array)
+{
+	if (json) {
+		if (array)
+			json_print(out->arr);
+		else if (out->n)
+			json_print(json_object_array_get_idx(out->arr, 0));
+		json_object_put(out->arr);
+	}
+	fflush(stdout);
+	return EXIT_SUCCESS;
 }
 
 static int do_rule(int argc, char **argv)
 {
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct rule_out out = { };
+	struct nlmsghdr *nlh;
+	unsigned long id = 0;
 	struct rule r;
+	struct nl nl;
+	const char *cmd;
 
 	if (argc < 1)
 		return bad_usage("rule: add, del, show or flush");
-	if (!strcmp(argv[0], "add") || !strcmp(argv[0], "del")) {
+	cmd = argv[0];
+	if (!strcmp(cmd, "add")) {
 		if (parse_rule(argc - 1, argv + 1, &r))
 			return EXIT_FAILURE;
-	} else if (!strcmp(argv[0], "show") || !strcmp(argv[0], "flush")) {
+	} else if (!strcmp(cmd, "del")) {
+		if (argc != 2)
+			return bad_usage("rule del: the rule's id, and nothing else");
+		if (parse_uint("rule id", argv[1], 1, UINT32_MAX, &id))
+			return EXIT_FAILURE;
+	} else if (!strcmp(cmd, "show") || !strcmp(cmd, "list") ||
+		   !strcmp(cmd, "flush")) {
 		if (argc > 1)
 			return bad_usage("rule %s: unknown argument \"%s\"",
-					 argv[0], argv[1]);
+					 cmd, argv[1]);
 	} else {
-		return bad_usage("rule: unknown command \"%s\"", argv[0]);
+		return bad_usage("rule: unknown command \"%s\"", cmd);
 	}
-	return unsupported("rule");
+
+	if (nl_init(&nl))
+		return EXIT_FAILURE;
+	if (json)
+		out.arr = json_object_new_array();
+	if (!strcmp(cmd, "show") || !strcmp(cmd, "list")) {
+		if (nl_dump(&nl, TCPTERM_CMD_RULE_GET, rule_cb, &out))
+			return nl_fail(&nl, "rule show");
+		nl_close(&nl);
+		return rule_out_end(&out, true);
+	}
+	if (!strcmp(cmd, "add")) {
+		nlh = genl_req(&nl, buf, nl.family, TCPTERM_CMD_RULE_ADD,
+			       TCPTERM_GENL_VERSION);
+		put_rule(nlh, &r);
+	} else if (!strcmp(cmd, "del")) {
+		struct nlattr *nest;
+
+		nlh = genl_req(&nl, buf, nl.family, TCPTERM_CMD_RULE_DEL,
+			       TCPTERM_GENL_VERSION);
+		nest = mnl_attr_nest_start(nlh, TCPTERM_A_RULE);
+		mnl_attr_put_u32(nlh, TCPTERM_RULE_A_ID, id);
+		mnl_attr_nest_end(nlh, nest);
+	} else {
+		nlh = genl_req(&nl, buf, nl.family, TCPTERM_CMD_RULE_FLUSH,
+			       TCPTERM_GENL_VERSION);
+	}
+	if (nl_talk(&nl, nlh, rule_cb, &out)) {
+		char what[16];
+
+		snprintf(what, sizeof(what), "rule %s", cmd);
+		if (json)
+			json_object_put(out.arr);
+		return nl_fail(&nl, what);
+	}
+	nl_close(&nl);
+	/* "add" prints the rule as stored, with its id. */
+	return rule_out_end(&out, false);
 }
 
+/* --- show ----------------------------------------------------------------- */
+
+/* TCP states by their number in the kernel (include/net/tcp_states.h). */
 static const char * const state_names[] = {
-	"established", "fin-wait-1", "fin-wait-2", "close-wait", "closing",
-	"last-ack", "time-wait",
+	[1] = "established", [2] = "syn-sent", [3] = "syn-recv",
+	[4] = "fin-wait-1", [5] = "fin-wait-2", [6] = "time-wait",
+	[7] = "close", [8] = "close-wait", [9] = "last-ack", [10] = "listen",
+	[11] = "closing",
 };
+
+static const char * const flag_names[] = {
+	"tracked", "rst-sent", "crossed", "late-data", "draining", "forced",
+};
+
+static const unsigned int sock_attr_len[TCPTERM_SOCK_A_MAX + 1] = {
+	[TCPTERM_SOCK_A_COOKIE]		= 8,
+	[TCPTERM_SOCK_A_FAMILY]		= 1,
+	[TCPTERM_SOCK_A_SADDR4]		= 4,
+	[TCPTERM_SOCK_A_DADDR4]		= 4,
+	[TCPTERM_SOCK_A_SADDR6]		= 16,
+	[TCPTERM_SOCK_A_DADDR6]		= 16,
+	[TCPTERM_SOCK_A_SPORT]		= 2,
+	[TCPTERM_SOCK_A_DPORT]		= 2,
+	[TCPTERM_SOCK_A_STATE]		= 1,
+	[TCPTERM_SOCK_A_POLICY]		= 1,
+	[TCPTERM_SOCK_A_FLAGS]		= 4,
+	[TCPTERM_SOCK_A_RST_REASON]	= 1,
+	[TCPTERM_SOCK_A_BYTES_DISCARDED] = 8,
+	[TCPTERM_SOCK_A_DEADLINE_MS]	= 4,
+};
+
+struct show {
+	unsigned long port;	/* 0: any; local or remote */
+	int state;		/* -1: any */
+	struct json_object *arr;
+};
+
+static int sock_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[TCPTERM_SOCK_A_MAX + 1] = { };
+	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN], cookie[20];
+	char b1[32], b2[32], b3[32], flags[96] = "";
+	const char *st, *pol, *reason = NULL;
+	unsigned int family, sport, dport, state, f, i, deadline;
+	const struct nlattr *nest, *sa, *da;
+	struct show *s = data;
+	struct json_object *obj, *fl;
+	uint64_t discarded = 0;
+
+	nest = reply_nest(nlh, TCPTERM_CMD_SOCK_GET, TCPTERM_A_SOCK);
+	if (!nest)
+		return MNL_CB_OK;
+	if (parse_nest(nest, tb, TCPTERM_SOCK_A_MAX, sock_attr_len))
+		return MNL_CB_ERROR;
+	if (!tb[TCPTERM_SOCK_A_COOKIE] || !tb[TCPTERM_SOCK_A_FAMILY] ||
+	    !tb[TCPTERM_SOCK_A_SPORT] || !tb[TCPTERM_SOCK_A_DPORT] ||
+	    !tb[TCPTERM_SOCK_A_STATE] || !tb[TCPTERM_SOCK_A_POLICY]) {
+		err("show: a socket without cookie, family, ports, state or policy skipped");
+		return MNL_CB_OK;
+	}
+	family = mnl_attr_get_u8(tb[TCPTERM_SOCK_A_FAMILY]);
+	sa = tb[family == AF_INET ? TCPTERM_SOCK_A_SADDR4 : TCPTERM_SOCK_A_SADDR6];
+	da = tb[family == AF_INET ? TCPTERM_SOCK_A_DADDR4 : TCPTERM_SOCK_A_DADDR6];
+	if ((family != AF_INET && family != AF_INET6) || !sa || !da) {
+		err("show: a socket of family %u or without addresses skipped",
+		    family);
+		return MNL_CB_OK;
+	}
+	sport = ntohs(mnl_attr_get_u16(tb[TCPTERM_SOCK_A_SPORT]));
+	dport = ntohs(mnl_attr_get_u16(tb[TCPTERM_SOCK_A_DPORT]));
+	state = mnl_attr_get_u8(tb[TCPTERM_SOCK_A_STATE]);
+	if (s->port && s->port != sport && s->port != dport)
+		return MNL_CB_OK;
+	if (s->state >= 0 && (unsigned int)s->state != state)
+		return MNL_CB_OK;
+
+	inet_ntop(family, mnl_attr_get_payload(sa), a1, sizeof(a1));
+	inet_ntop(family, mnl_attr_get_payload(da), a2, sizeof(a2));
+	/* As ss -e prints it after "sk:". */
+	snprintf(cookie, sizeof(cookie), "%llx", (unsigned long long)
+		 mnl_attr_get_u64(tb[TCPTERM_SOCK_A_COOKIE]));
+	st = name_of(state_names, ARRAY_SIZE(state_names), state, "state",
+		     b1, sizeof(b1));
+	pol = name_of(policy_names, ARRAY_SIZE(policy_names),
+		      mnl_attr_get_u8(tb[TCPTERM_SOCK_A_POLICY]), "policy",
+		      b2, sizeof(b2));
+	f = tb[TCPTERM_SOCK_A_FLAGS] ?
+	    mnl_attr_get_u32(tb[TCPTERM_SOCK_A_FLAGS]) : 0;
+	if (tb[TCPTERM_SOCK_A_RST_REASON] &&
+	    mnl_attr_get_u8(tb[TCPTERM_SOCK_A_RST_REASON]) != TCPTERM_RST_NONE)
+		reason = name_of(reason_names, ARRAY_SIZE(reason_names),
+				 mnl_attr_get_u8(tb[TCPTERM_SOCK_A_RST_REASON]),
+				 "reason", b3, sizeof(b3));
+	if (tb[TCPTERM_SOCK_A_BYTES_DISCARDED])
+		discarded = mnl_attr_get_u64(tb[TCPTERM_SOCK_A_BYTES_DISCARDED]);
+
+	if (!json) {
+		for (i = 0; i < ARRAY_SIZE(flag_names); i++)
+			if (f & (1U << i))
+				snprintf(flags + strlen(flags),
+					 sizeof(flags) - strlen(flags), "%s%s",
+					 flags[0] ? "," : "", flag_names[i]);
+		if (family == AF_INET6)
+			printf("%-12s [%s]:%u [%s]:%u", st, a1, sport, a2, dport);
+		else
+			printf("%-12s %s:%u %s:%u", st, a1, sport, a2, dport);
+		printf(" sk:%s policy %s", cookie, pol);
+		if (tb[TCPTERM_SOCK_A_DEADLINE_MS])
+			printf(" deadline %ums",
+			       mnl_attr_get_u32(tb[TCPTERM_SOCK_A_DEADLINE_MS]));
+		printf(" discarded %llu", (unsigned long long)discarded);
+		if (flags[0])
+			printf(" flags %s", flags);
+		if (reason)
+			printf(" reason %s", reason);
+		putchar('\n');
+		return MNL_CB_OK;
+	}
+	obj = json_object_new_object();
+	json_object_object_add(obj, "cookie", json_object_new_string(cookie));
+	json_object_object_add(obj, "family",
+			       json_object_new_string(family == AF_INET ?
+						      "inet" : "inet6"));
+	json_object_object_add(obj, "saddr", json_object_new_string(a1));
+	json_object_object_add(obj, "sport", json_object_new_int(sport));
+	json_object_object_add(obj, "daddr", json_object_new_string(a2));
+	json_object_object_add(obj, "dport", json_object_new_int(dport));
+	json_object_object_add(obj, "state", json_object_new_string(st));
+	json_object_object_add(obj, "policy", json_object_new_string(pol));
+	if (tb[TCPTERM_SOCK_A_DEADLINE_MS]) {
+		deadline = mnl_attr_get_u32(tb[TCPTERM_SOCK_A_DEADLINE_MS]);
+		json_object_object_add(obj, "deadline_ms",
+				       json_object_new_int64(deadline));
+	}
+	json_object_object_add(obj, "bytes_discarded",
+			       json_object_new_uint64(discarded));
+	fl = json_object_new_array();
+	for (i = 0; i < ARRAY_SIZE(flag_names); i++)
+		if (f & (1U << i))
+			json_object_array_add(fl, json_object_new_string(flag_names[i]));
+	json_object_object_add(obj, "flags", fl);
+	if (reason)
+		json_object_object_add(obj, "reason",
+				       json_object_new_string(reason));
+	json_object_array_add(s->arr, obj);
+	return MNL_CB_OK;
+}
 
 static int do_show(int argc, char **argv)
 {
-	unsigned long v;
+	struct show s = { .state = -1 };
 	unsigned int j;
+	struct nl nl;
 	int i;
 
 	for (i = 0; i < argc; i += 2) {
 		if (i + 1 >= argc)
 			return bad_usage("show: \"%s\" needs a value", argv[i]);
 		if (!strcmp(argv[i], "port")) {
-			if (parse_uint("port", argv[i + 1], 1, 65535, &v))
+			if (parse_uint("port", argv[i + 1], 1, 65535, &s.port))
 				return EXIT_FAILURE;
 		} else if (!strcmp(argv[i], "state")) {
 			for (j = 0; j < ARRAY_SIZE(state_names); j++)
-				if (!strcmp(argv[i + 1], state_names[j]))
+				if (state_names[j] &&
+				    !strcmp(argv[i + 1], state_names[j]))
 					break;
 			if (j == ARRAY_SIZE(state_names))
 				return bad_usage("show: unknown state \"%s\"",
 						 argv[i + 1]);
+			s.state = j;
 		} else {
 			return bad_usage("show: unknown argument \"%s\"",
 					 argv[i]);
 		}
 	}
-	return unsupported("show");
+	if (nl_init(&nl))
+		return EXIT_FAILURE;
+	if (json)
+		s.arr = json_object_new_array();
+	if (nl_dump(&nl, TCPTERM_CMD_SOCK_GET, sock_cb, &s)) {
+		if (json)
+			json_object_put(s.arr);
+		return nl_fail(&nl, "show");
+	}
+	nl_close(&nl);
+	if (json) {
+		json_print(s.arr);
+		json_object_put(s.arr);
+	}
+	fflush(stdout);
+	return EXIT_SUCCESS;
 }
 
 /* --- main ----------------------------------------------------------------- */
