@@ -483,6 +483,7 @@ static void tcpterm_drain_begin(struct sock *sk, struct tcpterm_sock *ts)
 	ts->flags |= TCPTERM_F_DRAINING;
 	spin_unlock_bh(&ts->lock);
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_DRAINS, 1);
+	tcpterm_event(sk, TCPTERM_EV_DRAIN, TCPTERM_RST_NONE);
 }
 
 /* Our FIN not yet acknowledged (sk_stream_closing() in stream.c). */

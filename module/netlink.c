@@ -19,6 +19,7 @@
 #include <linux/ratelimit.h>
 #include <linux/proc_fs.h>
 #include <linux/seq_file.h>
+#include <linux/sock_diag.h>
 #include <net/genetlink.h>
 #include <net/inet_sock.h>
 #include <net/ipv6.h>
@@ -366,26 +367,56 @@ static int tcpterm_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 	return genlmsg_reply(msg, info);
 }
 
+/*
+ * An IPv6 socket with an IPv6 peer; a v4-mapped one is shown as AF_INET.
+ * Its addresses, only then.
+ */
+static bool tcpterm_sk_v6(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return sk->sk_family == AF_INET6 &&
+	       !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
+#else
+	return false;
+#endif
+}
+
+static const struct in6_addr *tcpterm_sk_saddr6(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return &sk->sk_v6_rcv_saddr;
+#else
+	return NULL;
+#endif
+}
+
+static const struct in6_addr *tcpterm_sk_daddr6(const struct sock *sk)
+{
+#if IS_ENABLED(CONFIG_IPV6)
+	return &sk->sk_v6_daddr;
+#else
+	return NULL;
+#endif
+}
+
+/* The version 1 event attributes (host order ports, untyped addresses). */
 static int tcpterm_nl_put_addrs(struct sk_buff *skb, const struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
 	u8 family = AF_INET;
 
-#if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 &&
-	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+	if (tcpterm_sk_v6(sk)) {
 		family = AF_INET6;
 		if (nla_put_in6_addr(skb, TCPTERM_A_SADDR,
-				     &sk->sk_v6_rcv_saddr) ||
-		    nla_put_in6_addr(skb, TCPTERM_A_DADDR, &sk->sk_v6_daddr))
+				     tcpterm_sk_saddr6(sk)) ||
+		    nla_put_in6_addr(skb, TCPTERM_A_DADDR,
+				     tcpterm_sk_daddr6(sk)))
 			return -EMSGSIZE;
-	}
-#endif
-	if (family == AF_INET &&
-	    (nla_put_in_addr(skb, TCPTERM_A_SADDR, inet->inet_rcv_saddr) ||
-	     nla_put_in_addr(skb, TCPTERM_A_DADDR, inet->inet_daddr)))
+	} else if (nla_put_in_addr(skb, TCPTERM_A_SADDR,
+				   inet->inet_rcv_saddr) ||
+		   nla_put_in_addr(skb, TCPTERM_A_DADDR, inet->inet_daddr)) {
 		return -EMSGSIZE;
-
+	}
 	if (nla_put_u8(skb, TCPTERM_A_FAMILY, family) ||
 	    nla_put_u16(skb, TCPTERM_A_SPORT, ntohs(inet->inet_sport)) ||
 	    nla_put_u16(skb, TCPTERM_A_DPORT, ntohs(inet->inet_dport)))
@@ -393,19 +424,75 @@ static int tcpterm_nl_put_addrs(struct sk_buff *skb, const struct sock *sk)
 	return 0;
 }
 
+/*
+ * Who a socket is, inside a TCPTERM_A_SOCK nest the caller opened: its
+ * cookie, family, addresses and ports (network order, as inet_diag has
+ * them) and state.  A v4-mapped IPv6 socket is shown as AF_INET.
+ */
+int tcpterm_nl_put_sock_id(struct sk_buff *skb, const struct sock *sk,
+			   u64 cookie)
+{
+	const struct inet_sock *inet = inet_sk(sk);
+
+	if (nla_put_u64_64bit(skb, TCPTERM_SOCK_A_COOKIE, cookie,
+			      TCPTERM_SOCK_A_PAD))
+		return -EMSGSIZE;
+	if (tcpterm_sk_v6(sk)) {
+		if (nla_put_u8(skb, TCPTERM_SOCK_A_FAMILY, AF_INET6) ||
+		    nla_put_in6_addr(skb, TCPTERM_SOCK_A_SADDR6,
+				     tcpterm_sk_saddr6(sk)) ||
+		    nla_put_in6_addr(skb, TCPTERM_SOCK_A_DADDR6,
+				     tcpterm_sk_daddr6(sk)))
+			return -EMSGSIZE;
+	} else if (nla_put_u8(skb, TCPTERM_SOCK_A_FAMILY, AF_INET) ||
+		   nla_put_in_addr(skb, TCPTERM_SOCK_A_SADDR4,
+				   inet->inet_rcv_saddr) ||
+		   nla_put_in_addr(skb, TCPTERM_SOCK_A_DADDR4,
+				   inet->inet_daddr)) {
+		return -EMSGSIZE;
+	}
+	if (nla_put_be16(skb, TCPTERM_SOCK_A_SPORT, inet->inet_sport) ||
+	    nla_put_be16(skb, TCPTERM_SOCK_A_DPORT, inet->inet_dport) ||
+	    nla_put_u8(skb, TCPTERM_SOCK_A_STATE, READ_ONCE(sk->sk_state)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 /* The payload of an event: what tcpterm_event() puts, at most. */
 static size_t tcpterm_event_size(void)
 {
+	size_t id = nla_total_size_64bit(sizeof(u64)) +	/* COOKIE */
+		    nla_total_size(sizeof(u8)) +	/* FAMILY */
+		    2 * nla_total_size(sizeof(struct in6_addr)) +
+		    2 * nla_total_size(sizeof(u16)) +	/* SPORT, DPORT */
+		    nla_total_size(sizeof(u8));		/* STATE */
+
 	return nla_total_size(sizeof(u8)) +		/* KIND */
 	       nla_total_size(sizeof(u32)) +		/* NETNS_INO */
 	       nla_total_size(sizeof(u8)) +		/* REASON */
 	       nla_total_size(sizeof(u8)) +		/* FAMILY */
 	       2 * nla_total_size(sizeof(struct in6_addr)) + /* SADDR, DADDR */
-	       2 * nla_total_size(sizeof(u16));		/* SPORT, DPORT */
+	       2 * nla_total_size(sizeof(u16)) +	/* SPORT, DPORT */
+	       nla_total_size(id);			/* SOCK */
+}
+
+static int tcpterm_event_put_sock(struct sk_buff *skb, struct sock *sk)
+{
+	struct nlattr *nest;
+	u32 cookie[2];
+
+	/* Gives @sk a cookie if it had none, as ss does. */
+	sock_diag_save_cookie(sk, cookie);
+	nest = nla_nest_start(skb, TCPTERM_A_SOCK);
+	if (!nest ||
+	    tcpterm_nl_put_sock_id(skb, sk, atomic64_read(&sk->sk_cookie)))
+		return -EMSGSIZE;
+	nla_nest_end(skb, nest);
+	return 0;
 }
 
 /* Any context, the socket locked or not: never sleeps. */
-void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
+void tcpterm_event(struct sock *sk, enum tcpterm_event_kind kind,
 		   enum tcpterm_rst_reason reason)
 {
 	struct net *net = sock_net(sk);
@@ -426,7 +513,8 @@ void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
 	    nla_put_u8(skb, TCPTERM_A_KIND, kind) ||
 	    nla_put_u32(skb, TCPTERM_A_NETNS_INO, net->ns.inum) ||
 	    (reason && nla_put_u8(skb, TCPTERM_A_REASON, reason)) ||
-	    tcpterm_nl_put_addrs(skb, sk)) {
+	    tcpterm_nl_put_addrs(skb, sk) ||
+	    tcpterm_event_put_sock(skb, sk)) {
 		nlmsg_free(skb);
 		return;
 	}

@@ -29,7 +29,9 @@ void *tcpterm_nl_put(struct sk_buff *skb, u32 portid, u32 seq, int flags,
 void tcpterm_stat_add(const struct net *net, enum tcpterm_stat stat, u64 n);
 bool tcpterm_net_charge(const struct net *net, unsigned int max);
 void tcpterm_net_uncharge(const struct net *net);
-void tcpterm_event(const struct sock *sk, enum tcpterm_event_kind kind,
+int tcpterm_nl_put_sock_id(struct sk_buff *skb, const struct sock *sk,
+			   u64 cookie);
+void tcpterm_event(struct sock *sk, enum tcpterm_event_kind kind,
 		   enum tcpterm_rst_reason reason);
 
 int tcpterm_netlink_init(void);

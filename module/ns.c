@@ -533,25 +533,6 @@ struct tcpterm_dump {
 	long			idx;
 };
 
-static int tcpterm_sock_put_addrs(struct sk_buff *skb, const struct sock *sk)
-{
-	const struct inet_sock *inet = inet_sk(sk);
-
-#if IS_ENABLED(CONFIG_IPV6)
-	if (sk->sk_family == AF_INET6 &&
-	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr))
-		return nla_put_u8(skb, TCPTERM_SOCK_A_FAMILY, AF_INET6) ||
-		       nla_put_in6_addr(skb, TCPTERM_SOCK_A_SADDR6,
-					&sk->sk_v6_rcv_saddr) ||
-		       nla_put_in6_addr(skb, TCPTERM_SOCK_A_DADDR6,
-					&sk->sk_v6_daddr);
-#endif
-	return nla_put_u8(skb, TCPTERM_SOCK_A_FAMILY, AF_INET) ||
-	       nla_put_in_addr(skb, TCPTERM_SOCK_A_SADDR4,
-			       inet->inet_rcv_saddr) ||
-	       nla_put_in_addr(skb, TCPTERM_SOCK_A_DADDR4, inet->inet_daddr);
-}
-
 /* Milliseconds until tcpterm's deadline work runs for @ts, or -1. */
 static long tcpterm_sock_deadline_ms(struct tcpterm_sock *ts)
 {
@@ -567,7 +548,6 @@ static long tcpterm_sock_deadline_ms(struct tcpterm_sock *ts)
 static int tcpterm_sock_fill(struct sk_buff *skb, struct netlink_callback *cb,
 			     struct sock *sk, struct tcpterm_sock *ts)
 {
-	const struct inet_sock *inet = inet_sk(sk);
 	u32 flags, policy;
 	long deadline;
 	u64 discarded;
@@ -590,12 +570,7 @@ static int tcpterm_sock_fill(struct sk_buff *skb, struct netlink_callback *cb,
 		return -EMSGSIZE;
 	nest = nla_nest_start(skb, TCPTERM_A_SOCK);
 	if (!nest ||
-	    nla_put_u64_64bit(skb, TCPTERM_SOCK_A_COOKIE, ts->cookie,
-			      TCPTERM_SOCK_A_PAD) ||
-	    tcpterm_sock_put_addrs(skb, sk) ||
-	    nla_put_be16(skb, TCPTERM_SOCK_A_SPORT, inet->inet_sport) ||
-	    nla_put_be16(skb, TCPTERM_SOCK_A_DPORT, inet->inet_dport) ||
-	    nla_put_u8(skb, TCPTERM_SOCK_A_STATE, READ_ONCE(sk->sk_state)) ||
+	    tcpterm_nl_put_sock_id(skb, sk, ts->cookie) ||
 	    nla_put_u8(skb, TCPTERM_SOCK_A_POLICY, policy) ||
 	    nla_put_u32(skb, TCPTERM_SOCK_A_FLAGS, flags) ||
 	    nla_put_u8(skb, TCPTERM_SOCK_A_RST_REASON, reason) ||

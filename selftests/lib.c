@@ -566,17 +566,12 @@ static void *tt_nla_data(struct nlattr *a)
 /*
  * Every attribute of an event is known, appears once, and has its exact
  * size (addresses 4 or 16 bytes, both the same); the message ends with
- * its last attribute.  Anything else fails the test.
+ * its last attribute.  Anything else fails the test.  Size 0: unknown;
+ * -1: an address; -2: a nest.
  */
-static void tt_event_check(void *buf, int len)
+static void tt_attrs_check(const char *what, void *buf, int len,
+			   const int *size, int max, bool *seen)
 {
-	static const int size[TCPTERM_A_MAX + 1] = {
-		[TCPTERM_A_KIND] = 1, [TCPTERM_A_FAMILY] = 1,
-		[TCPTERM_A_SADDR] = -1, [TCPTERM_A_DADDR] = -1,
-		[TCPTERM_A_SPORT] = 2, [TCPTERM_A_DPORT] = 2,
-		[TCPTERM_A_NETNS_INO] = 4, [TCPTERM_A_REASON] = 1,
-	};
-	bool seen[TCPTERM_A_MAX + 1] = { false };
 	int alen = 0, n, type;
 	struct nlattr *a;
 
@@ -586,25 +581,85 @@ static void tt_event_check(void *buf, int len)
 	     a = (void *)((char *)a + NLA_ALIGN(a->nla_len))) {
 		type = a->nla_type & NLA_TYPE_MASK;
 		n = a->nla_len - NLA_HDRLEN;
-		if (type < 1 || type > TCPTERM_A_MAX || !size[type] ||
-		    seen[type])
-			TT_FAIL("event: unexpected attribute %d", type);
+		if (type < 1 || type > max || !size[type] || seen[type])
+			TT_FAIL("%s: unexpected attribute %d", what, type);
 		seen[type] = true;
 		if (size[type] > 0 && n != size[type])
-			TT_FAIL("event: attribute %d of %d bytes", type, n);
-		if (size[type] < 0) {
+			TT_FAIL("%s: attribute %d of %d bytes", what, type, n);
+		if (size[type] == -1) {
 			if ((n != 4 && n != 16) || (alen && n != alen))
-				TT_FAIL("event: address of %d bytes", n);
+				TT_FAIL("%s: address of %d bytes", what, n);
 			alen = n;
 		}
 	}
 	if (len > 0)
-		TT_FAIL("event: %d bytes after the last attribute", len);
+		TT_FAIL("%s: %d bytes after the last attribute", what, len);
+}
+
+static void tt_event_check(void *buf, int len)
+{
+	static const int size[TCPTERM_A_MAX + 1] = {
+		[TCPTERM_A_KIND] = 1, [TCPTERM_A_FAMILY] = 1,
+		[TCPTERM_A_SADDR] = -1, [TCPTERM_A_DADDR] = -1,
+		[TCPTERM_A_SPORT] = 2, [TCPTERM_A_DPORT] = 2,
+		[TCPTERM_A_NETNS_INO] = 4, [TCPTERM_A_REASON] = 1,
+		[TCPTERM_A_SOCK] = -2,
+	};
+	bool seen[TCPTERM_A_MAX + 1] = { false };
+
+	tt_attrs_check("event", buf, len, size, TCPTERM_A_MAX, seen);
+}
+
+/*
+ * The socket nest of an event: cookie, family, the addresses of that
+ * family (4 or 16 bytes), ports in network order, state; nothing else.
+ */
+static void tt_event_sock(struct nlattr *nest, struct tt_event *ev)
+{
+	static const int size[TCPTERM_SOCK_A_MAX + 1] = {
+		[TCPTERM_SOCK_A_COOKIE] = 8, [TCPTERM_SOCK_A_FAMILY] = 1,
+		[TCPTERM_SOCK_A_SADDR4] = 4, [TCPTERM_SOCK_A_DADDR4] = 4,
+		[TCPTERM_SOCK_A_SADDR6] = 16, [TCPTERM_SOCK_A_DADDR6] = 16,
+		[TCPTERM_SOCK_A_SPORT] = 2, [TCPTERM_SOCK_A_DPORT] = 2,
+		[TCPTERM_SOCK_A_STATE] = 1, [TCPTERM_SOCK_A_PAD] = -3,
+	};
+	bool seen[TCPTERM_SOCK_A_MAX + 1] = { false };
+	int len = nest->nla_len - NLA_HDRLEN, fam, sa, da;
+	void *buf = tt_nla_data(nest);
+	struct nlattr *a[TCPTERM_SOCK_A_MAX + 1];
+	int i;
+
+	tt_attrs_check("event socket", buf, len, size, TCPTERM_SOCK_A_MAX,
+		       seen);
+	for (i = 1; i <= TCPTERM_SOCK_A_MAX; i++)
+		a[i] = tt_nla_find(buf, len, i);
+	if (!a[TCPTERM_SOCK_A_COOKIE] || !a[TCPTERM_SOCK_A_FAMILY] ||
+	    !a[TCPTERM_SOCK_A_SPORT] || !a[TCPTERM_SOCK_A_DPORT] ||
+	    !a[TCPTERM_SOCK_A_STATE])
+		TT_FAIL("event socket without cookie, family, ports or state");
+	fam = *(uint8_t *)tt_nla_data(a[TCPTERM_SOCK_A_FAMILY]);
+	sa = fam == AF_INET ? TCPTERM_SOCK_A_SADDR4 : TCPTERM_SOCK_A_SADDR6;
+	da = fam == AF_INET ? TCPTERM_SOCK_A_DADDR4 : TCPTERM_SOCK_A_DADDR6;
+	if (fam != ev->family || !a[sa] || !a[da] ||
+	    a[sa]->nla_len - NLA_HDRLEN != ev->alen ||
+	    memcmp(tt_nla_data(a[sa]), ev->saddr, ev->alen) ||
+	    memcmp(tt_nla_data(a[da]), ev->daddr, ev->alen))
+		TT_FAIL("event socket: family or addresses differ");
+	if (a[TCPTERM_SOCK_A_SADDR4] && a[TCPTERM_SOCK_A_SADDR6])
+		TT_FAIL("event socket: addresses of both families");
+	if (*(uint16_t *)tt_nla_data(a[TCPTERM_SOCK_A_SPORT]) != htons(ev->sport) ||
+	    *(uint16_t *)tt_nla_data(a[TCPTERM_SOCK_A_DPORT]) != htons(ev->dport))
+		TT_FAIL("event socket: ports not %u, %u in network order",
+			ev->sport, ev->dport);
+	memcpy(&ev->cookie, tt_nla_data(a[TCPTERM_SOCK_A_COOKIE]), 8);
+	ev->state = *(uint8_t *)tt_nla_data(a[TCPTERM_SOCK_A_STATE]);
+	if (!ev->cookie)
+		TT_FAIL("event socket: cookie 0");
 }
 
 int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms)
 {
-	struct nlattr *k, *f, *sp, *dp, *sa, *da, *ino, *rs;
+	struct nlattr *k, *f, *sp, *dp, *sa, *da, *ino, *rs, *sk;
 	struct tt_nlmsg m;
 	int len;
 
@@ -624,8 +679,11 @@ int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms)
 		da = tt_nla_find(m.buf, len, TCPTERM_A_DADDR);
 		ino = tt_nla_find(m.buf, len, TCPTERM_A_NETNS_INO);
 		rs = tt_nla_find(m.buf, len, TCPTERM_A_REASON);
+		sk = tt_nla_find(m.buf, len, TCPTERM_A_SOCK);
 		if (!f || !sp || !dp || !sa || !da || !ino)
 			TT_FAIL("event without its 4-tuple or netns");
+		if (!sk)
+			TT_FAIL("event without TCPTERM_A_SOCK");
 		memset(ev, 0, sizeof(*ev));
 		ev->kind = kind;
 		ev->family = *(uint8_t *)tt_nla_data(f);
@@ -638,6 +696,7 @@ int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms)
 		memcpy(ev->daddr, tt_nla_data(da), ev->alen);
 		ev->netns_ino = *(uint32_t *)tt_nla_data(ino);
 		ev->reason = rs ? *(uint8_t *)tt_nla_data(rs) : 0;
+		tt_event_sock(sk, ev);
 		return 0;
 	}
 	return -1;
@@ -726,6 +785,16 @@ uint32_t tt_netns_ino(int ns)
 	if (fstat(ns, &st))
 		TT_FAIL("fstat netns");
 	return (uint32_t)st.st_ino;
+}
+
+uint64_t tt_sock_cookie(int fd)
+{
+	socklen_t len = sizeof(uint64_t);
+	uint64_t c = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_COOKIE, &c, &len))
+		TT_FAIL("SO_COOKIE");
+	return c;
 }
 
 long long tt_rmem(int ns, int family, int *nsocks)

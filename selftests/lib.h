@@ -146,10 +146,12 @@ long long tt_stat(int ns, const char *name);	/* /proc/net/tcpterm */
 
 struct tt_event {
 	int kind, family, reason;
-	uint16_t sport, dport;
+	uint16_t sport, dport;	/* host order */
 	uint8_t saddr[16], daddr[16];
 	int alen;		/* 4 or 16 */
 	uint32_t netns_ino;
+	uint64_t cookie;	/* from TCPTERM_A_SOCK, as SO_COOKIE */
+	int state;		/* from TCPTERM_A_SOCK: TCP_* */
 };
 
 /* Generic netlink: subscribe to tcpterm events in @ns. */
@@ -157,7 +159,11 @@ int tt_events_open(int ns);
 /* The same in two steps: a socket in @ns, then joining the group. */
 int tt_genl_events_socket(int ns);
 int tt_genl_join_events(int fd);
-/* Next event of @kind within @timeout_ms: 0 and the event, or -1. */
+/*
+ * Next event of @kind within @timeout_ms: 0 and the event, or -1.  The
+ * socket of every event is checked twice: TCPTERM_A_SOCK (typed, network
+ * order) must say what the version 1 attributes say.
+ */
 int tt_events_next(int fd, int kind, struct tt_event *ev, int timeout_ms);
 /* One counter of @ns, asked with TCPTERM_CMD_GET_STATS. */
 long long tt_genl_stat(int ns, int stat);
@@ -168,5 +174,7 @@ long long tt_genl_stat(int ns, int stat);
 long long tt_rmem(int ns, int family, int *nsocks);
 /* Inode of the network namespace @ns. */
 uint32_t tt_netns_ino(int ns);
+/* SO_COOKIE of @fd, as ss -e prints it. */
+uint64_t tt_sock_cookie(int fd);
 
 #endif /* TCPTERM_LIB_H */

@@ -569,6 +569,9 @@ TEST_F(delayed46, event_crossing)
 	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_CROSSING, &ev, 2000));
 	ASSERT_EQ(local_port(p.cli), ev.sport);
 	ASSERT_EQ(local_port(p.lsn), ev.dport);
+	ASSERT_EQ(tt_sock_cookie(p.cli), ev.cookie);
+	/* Made on the way to CLOSING, in the state the FIN found. */
+	ASSERT_EQ(TCP_FIN_WAIT1, ev.state);
 	expect_event_tuple(_metadata, v, &ev, cli_addr(v), v->srv_addr,
 			   tt_netns_ino(t.cli_ns));
 
@@ -596,6 +599,7 @@ TEST_F(plain46, event_policy_rst)
 	ASSERT_EQ(0, tt_events_next(nl, TCPTERM_EV_POLICY_RST, &ev, 2000));
 	ASSERT_EQ(local_port(p.lsn), ev.sport);
 	ASSERT_EQ(local_port(p.cli), ev.dport);
+	ASSERT_EQ(tt_sock_cookie(p.srv), ev.cookie);
 	ASSERT_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, ev.reason);
 	expect_event_tuple(_metadata, v, &ev, v->srv_addr, cli_addr(v),
 			   tt_netns_ino(t.srv_ns));

@@ -247,9 +247,11 @@ TEST_F_TIMEOUT(net, drain_time, 60)
 	int limit = tt_scaled(800), rcvbuf, evfd;
 	socklen_t len = sizeof(rcvbuf);
 	struct tt_writer *w = tt_writers_map(1);
-	long long t0, rsts;
 	struct tt_topo t = self->t;
+	long long t0, rsts;
+	struct tt_event ev;
 	struct tt_pair p;
+	uint64_t cookie;
 	pid_t pid;
 
 	tt_drain_pair(v, &t, &p, TCPTERM_POLICY_DRAIN);
@@ -260,8 +262,13 @@ TEST_F_TIMEOUT(net, drain_time, 60)
 
 	pid = tt_writer_start(p.cli, w, 0);
 	tt_wait_inq(p.srv, 1);
+	cookie = tt_sock_cookie(p.srv);
 	t0 = tt_now_ms();
 	close(p.srv);
+	/* The drain's start is an event: the socket closed with input. */
+	ASSERT_EQ(0, tt_events_next(evfd, TCPTERM_EV_DRAIN, &ev, 2000));
+	ASSERT_EQ(cookie, ev.cookie);
+	ASSERT_EQ(TCP_ESTABLISHED, ev.state);	/* before close() moved it */
 	tt_writer_wait(_metadata, pid);
 
 	TT_LOG("writer sent %lld bytes, failed after %lld ms: %s", w->sent,

@@ -214,17 +214,18 @@ monitor_json_event() {
 	wait $mpid || fail "monitor exited $?: $(cat $TMP/mon.err)"
 	[ $trc -eq 0 ] || fail "monitor exited $trc on SIGINT: $(cat $TMP/mon.txt)"
 	log "monitor (text): $(head -n 1 $TMP/mon.txt)"
-	grep -Eq '^policy-rst 10\.78\.0\.2:80[0-9]+ 10\.78\.0\.1:[0-9]+ reason unread-on-shutdown netns [0-9]+$' \
+	grep -Eq '^policy-rst 10\.78\.0\.2:80[0-9]+ 10\.78\.0\.1:[0-9]+ sk:[0-9a-f]+ reason unread-on-shutdown netns [0-9]+$' \
 		$TMP/mon.txt || fail "monitor (text): $(cat $TMP/mon.txt)"
 	grep -qv '^policy-rst ' $TMP/mon.txt && fail "monitor (text): $(cat $TMP/mon.txt)"
 	[ "$(wc -l <$TMP/mon)" -eq 1 ] || fail "monitor printed $(wc -l <$TMP/mon) lines"
 	log "monitor: $(cat $TMP/mon)"
-	got=$($JSON event reason family saddr daddr sport <$TMP/mon) ||
+	got=$($JSON event reason family saddr daddr state sport cookie <$TMP/mon) ||
 		fail "monitor -j: $(cat $TMP/mon)"
 	set -- $got
-	[ "$1 $2 $3 $4 $5" = "policy-rst unread-on-shutdown inet 10.78.0.2 10.78.0.1" ] ||
+	[ "$1 $2 $3 $4 $5 $6" = "policy-rst unread-on-shutdown inet 10.78.0.2 10.78.0.1 established" ] ||
 		fail "event: $got"
-	[ "$6" -ge 8010 ] && [ "$6" -lt $port ] || fail "event port $6"
+	[ "$7" -ge 8010 ] && [ "$7" -lt $port ] || fail "event port $7"
+	echo "$8" | grep -Eqx '[0-9a-f]+' || fail "event cookie '$8'"
 	ino=$($JSON netns <$TMP/mon)
 	[ "$ino" = "$(ip netns exec $SRV stat -L -c %i /proc/self/ns/net)" ] ||
 		fail "netns $ino"
@@ -396,6 +397,93 @@ show_tracked_socket() {
 	grep -q reply $TMP/nc || fail "client: $(cat $TMP/nc)"
 }
 
+# The demo's scene, asserted: an unmodified server closes with a
+# pipelined request unread.  Stock, the slow client loses the answer to
+# an RST; under a DRAIN rule on the port it reads all of it.  The drain
+# is one event for monitor, and show lists the orphan meanwhile under
+# the cookie ss gives it; Drains counts it.
+rule_drain_pipeline() {
+	ip netns exec $SRV $UNAWARE server 8040 pipeline >$TMP/server 2>&1 &
+	spid=$!
+	ip netns exec $CLI $UNAWARE client 10.78.0.2 8040 pipeline >$TMP/client 2>&1
+	wait $spid || fail "server: $(cat $TMP/server)"
+	log "stock: client $(cat $TMP/client)"
+	grep -Eqx 'read [0-9]+ error Connection reset by peer' $TMP/client ||
+		fail "stock: client $(cat $TMP/client)"
+
+	drains0=$(proc_stat Drains)
+	$TCPTERM -n $SRV rule add port 8040 policy drain >/dev/null || fail "rule add"
+	$TCPTERM -n $SRV monitor -j -c 1 >$TMP/mon 2>$TMP/mon.err &
+	mpid=$!
+	sleep 0.5
+	ip netns exec $SRV $UNAWARE server 8040 pipeline >$TMP/server 2>&1 &
+	spid=$!
+	ip netns exec $CLI $UNAWARE client 10.78.0.2 8040 pipeline >$TMP/client 2>&1 &
+	cpid=$!
+	wait $spid || fail "server: $(cat $TMP/server)"
+	# Closed; the client starts reading a second after it connected.
+	$TCPTERM -n $SRV show -j port 8040 >$TMP/show
+	ss=$(ip netns exec $SRV ss -Htena 'sport = :8040' |
+		sed -n 's/.* sk:\([0-9a-f]*\).*/\1/p')
+	wait $cpid
+	$TCPTERM -n $SRV rule flush
+	log "drain rule: client $(cat $TMP/client); show $(cat $TMP/show); ss sk:$ss"
+	grep -qx 'read 262144 eof' $TMP/client ||
+		fail "drain rule: client $(cat $TMP/client)"
+	got=$($JSON cookie state policy bytes_discarded <$TMP/show) ||
+		fail "show -j: $(cat $TMP/show)"
+	set -- $got
+	[ "$2 $3 $4" = "fin-wait-1 drain 7" ] || fail "show: $got"
+	[ "$1" = "$ss" ] || fail "show says sk:$1, ss says sk:$ss"
+	i=0
+	while kill -0 $mpid 2>/dev/null && [ $i -lt 20 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -0 $mpid 2>/dev/null && { kill $mpid; fail "no event"; }
+	wait $mpid || fail "monitor exited $?: $(cat $TMP/mon.err)"
+	log "monitor: $(cat $TMP/mon)"
+	got=$($JSON event cookie sport state <$TMP/mon) || fail "monitor -j: $(cat $TMP/mon)"
+	# The state when the drain began: close() had not moved it yet.
+	[ "$got" = "drain $ss 8040 established" ] || fail "event: $got"
+	[ "$(proc_stat Drains)" -eq $((drains0 + 1)) ] ||
+		fail "Drains $(proc_stat Drains), expected $((drains0 + 1))"
+}
+
+# A rule on a cgroup by its path: the sockets of a program started in
+# that cgroup (or below) get the policy, others do not.
+rule_cgroup_path() {
+	cg=/sys/fs/cgroup
+	if ! grep -q "^cgroup2 $cg " /proc/mounts; then
+		mkdir -p $cg && mount -t cgroup2 none $cg ||
+			return $KSFT_SKIP
+	fi
+	mkdir -p $cg/ttool-$$/unit || fail "mkdir"
+	$TCPTERM -n $SRV rule add cgroup ttool-$$ policy half-duplex >$TMP/add ||
+		fail "rule add cgroup: status $?"
+	id=$($TCPTERM -n $SRV -j rule show | $JSON cgroup)
+	[ "$id" = "$(stat -c %i $cg/ttool-$$)" ] ||
+		fail "rule show: cgroup $id, inode $(stat -c %i $cg/ttool-$$)"
+	# Outside the cgroup: stock.
+	exchange 8050 shut
+	grep -qx 'read 6 eof' $TMP/client || fail "outside: client $(cat $TMP/client)"
+	# A server started in a cgroup below the rule's (ip netns exec
+	# mounts a sysfs of its own: the move is made before it).
+	(echo 0 >$cg/ttool-$$/unit/cgroup.procs && exchange 8051 shut) ||
+		fail "in the cgroup: $(cat $TMP/client)"
+	grep -qx 'read 0 error Connection reset by peer' $TMP/client ||
+		fail "inside: client $(cat $TMP/client)"
+	$TCPTERM -n $SRV rule flush
+	rmdir $cg/ttool-$$/unit $cg/ttool-$$
+	# A path that is not a cgroup: one line, status 1, nothing added.
+	$TCPTERM -n $SRV rule add cgroup ttool-$$ policy drain >$TMP/out 2>$TMP/err
+	rc=$?
+	[ $rc -eq 1 ] || fail "rule add of a missing cgroup: status $rc"
+	[ "$(wc -l <$TMP/err)" -eq 1 ] || fail "not one line: $(cat $TMP/err)"
+	[ "$($TCPTERM -n $SRV rule show -j)" = "[]" ] || fail "a rule was added"
+	return 0
+}
+
 # Without the module (and nothing to load it from): one line, status 1,
 # and run does not start the program.
 missing_module() {
@@ -460,12 +548,14 @@ loaded || insmod "$KO" || exit $KSFT_FAIL
 trap cleanup EXIT
 setup
 
-ktap_plan 13
+ktap_plan 15
 ktap_run help_and_bad_input
 ktap_run stats_match_proc
 ktap_run rule_round_trip
 ktap_run rule_refused
 ktap_run show_tracked_socket
+ktap_run rule_drain_pipeline
+ktap_run rule_cgroup_path
 ktap_run run_half_duplex_on_wire
 ktap_run run_half_duplex_inet6
 ktap_run run_drain_on_wire

@@ -135,6 +135,7 @@ static const char * const event_names[] = {
 	[TCPTERM_EV_POLICY_RST]	= "policy-rst",
 	[TCPTERM_EV_LATE_DATA]	= "late-data",
 	[TCPTERM_EV_FORCED]	= "forced",
+	[TCPTERM_EV_DRAIN]	= "drain",
 };
 
 static const char * const reason_names[] = {
@@ -491,6 +492,132 @@ static int do_stats(int argc, char **argv)
 	return EXIT_SUCCESS;
 }
 
+/* --- sockets ------------------------------------------------------------- */
+
+/* TCP states by their number in the kernel (include/net/tcp_states.h). */
+static const char * const state_names[] = {
+	[1] = "established", [2] = "syn-sent", [3] = "syn-recv",
+	[4] = "fin-wait-1", [5] = "fin-wait-2", [6] = "time-wait",
+	[7] = "close", [8] = "close-wait", [9] = "last-ack", [10] = "listen",
+	[11] = "closing",
+};
+
+static const unsigned int sock_attr_len[TCPTERM_SOCK_A_MAX + 1] = {
+	[TCPTERM_SOCK_A_COOKIE]		= 8,
+	[TCPTERM_SOCK_A_FAMILY]		= 1,
+	[TCPTERM_SOCK_A_SADDR4]		= 4,
+	[TCPTERM_SOCK_A_DADDR4]		= 4,
+	[TCPTERM_SOCK_A_SADDR6]		= 16,
+	[TCPTERM_SOCK_A_DADDR6]		= 16,
+	[TCPTERM_SOCK_A_SPORT]		= 2,
+	[TCPTERM_SOCK_A_DPORT]		= 2,
+	[TCPTERM_SOCK_A_STATE]		= 1,
+	[TCPTERM_SOCK_A_POLICY]		= 1,
+	[TCPTERM_SOCK_A_FLAGS]		= 4,
+	[TCPTERM_SOCK_A_RST_REASON]	= 1,
+	[TCPTERM_SOCK_A_BYTES_DISCARDED] = 8,
+	[TCPTERM_SOCK_A_DEADLINE_MS]	= 4,
+};
+
+/* The nest @type of a reply of command @cmd, or NULL. */
+static const struct nlattr *reply_nest(const struct nlmsghdr *nlh,
+				       uint8_t cmd, uint16_t type)
+{
+	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) || g->cmd != cmd)
+		return NULL;
+	mnl_attr_for_each(a, nlh, sizeof(*g))
+		if (mnl_attr_get_type(a) == type &&
+		    mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
+			return a;
+	return NULL;
+}
+
+/* The attributes of @nest by type, each checked for its length. */
+static int parse_nest(const struct nlattr *nest, const struct nlattr **tb,
+		      unsigned int max, const unsigned int *len)
+{
+	const struct nlattr *a;
+	unsigned int t;
+
+	mnl_attr_for_each_nested(a, nest) {
+		t = mnl_attr_get_type(a);
+		if (t > max)
+			continue;	/* newer than us */
+		if (len[t] && mnl_attr_get_payload_len(a) != len[t]) {
+			err("attribute %u: %u bytes, not %u", t,
+			    mnl_attr_get_payload_len(a), len[t]);
+			errno = EBADMSG;
+			return -1;
+		}
+		tb[t] = a;
+	}
+	return 0;
+}
+
+/* Who a socket is: the part of a TCPTERM_A_SOCK nest events carry too. */
+struct sock_id {
+	char cookie[20];	/* hex, as ss -e prints it after "sk:" */
+	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+	unsigned int family, sport, dport, state;
+};
+
+/* 0, or -1 when @tb lacks something (the caller says what it skips). */
+static int sock_id_get(const struct nlattr **tb, struct sock_id *id)
+{
+	const struct nlattr *sa, *da;
+
+	if (!tb[TCPTERM_SOCK_A_COOKIE] || !tb[TCPTERM_SOCK_A_FAMILY] ||
+	    !tb[TCPTERM_SOCK_A_SPORT] || !tb[TCPTERM_SOCK_A_DPORT] ||
+	    !tb[TCPTERM_SOCK_A_STATE])
+		return -1;
+	id->family = mnl_attr_get_u8(tb[TCPTERM_SOCK_A_FAMILY]);
+	if (id->family != AF_INET && id->family != AF_INET6)
+		return -1;
+	sa = tb[id->family == AF_INET ? TCPTERM_SOCK_A_SADDR4 :
+		TCPTERM_SOCK_A_SADDR6];
+	da = tb[id->family == AF_INET ? TCPTERM_SOCK_A_DADDR4 :
+		TCPTERM_SOCK_A_DADDR6];
+	if (!sa || !da)
+		return -1;
+	inet_ntop(id->family, mnl_attr_get_payload(sa), id->saddr,
+		  sizeof(id->saddr));
+	inet_ntop(id->family, mnl_attr_get_payload(da), id->daddr,
+		  sizeof(id->daddr));
+	snprintf(id->cookie, sizeof(id->cookie), "%llx", (unsigned long long)
+		 mnl_attr_get_u64(tb[TCPTERM_SOCK_A_COOKIE]));
+	id->sport = ntohs(mnl_attr_get_u16(tb[TCPTERM_SOCK_A_SPORT]));
+	id->dport = ntohs(mnl_attr_get_u16(tb[TCPTERM_SOCK_A_DPORT]));
+	id->state = mnl_attr_get_u8(tb[TCPTERM_SOCK_A_STATE]);
+	return 0;
+}
+
+/* "LOCAL REMOTE", IPv6 addresses in brackets. */
+static void sock_id_print(const struct sock_id *id)
+{
+	if (id->family == AF_INET6)
+		printf("[%s]:%u [%s]:%u", id->saddr, id->sport, id->daddr,
+		       id->dport);
+	else
+		printf("%s:%u %s:%u", id->saddr, id->sport, id->daddr,
+		       id->dport);
+}
+
+static void sock_id_json(struct json_object *obj, const struct sock_id *id)
+{
+	json_object_object_add(obj, "cookie",
+			       json_object_new_string(id->cookie));
+	json_object_object_add(obj, "family",
+			       json_object_new_string(id->family == AF_INET ?
+						      "inet" : "inet6"));
+	json_object_object_add(obj, "saddr", json_object_new_string(id->saddr));
+	json_object_object_add(obj, "sport", json_object_new_int(id->sport));
+	json_object_object_add(obj, "daddr", json_object_new_string(id->daddr));
+	json_object_object_add(obj, "dport", json_object_new_int(id->dport));
+}
+
 /* --- monitor -------------------------------------------------------------- */
 
 static volatile sig_atomic_t stop;
@@ -505,16 +632,6 @@ struct monitor {
 	unsigned long printed;
 };
 
-/* Expected payload sizes; 0: variable (checked against the family). */
-static const unsigned int ev_attr_len[TCPTERM_A_MAX + 1] = {
-	[TCPTERM_A_KIND]	= 1,
-	[TCPTERM_A_FAMILY]	= 1,
-	[TCPTERM_A_SPORT]	= 2,
-	[TCPTERM_A_DPORT]	= 2,
-	[TCPTERM_A_NETNS_INO]	= 4,
-	[TCPTERM_A_REASON]	= 1,
-};
-
 static int event_attr_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
@@ -526,56 +643,46 @@ static int event_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-/* One event, or -1 (and a warning) when it does not make sense. */
+/*
+ * One event, or -1 (and a warning) when it does not make sense.  The
+ * socket comes from its TCPTERM_A_SOCK nest (the version 1 attributes
+ * beside it say the same, untyped).
+ */
 static int print_event(const struct nlattr **tb)
 {
-	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN], b1[32], b2[32];
-	unsigned int kind, family, alen, t, sport, dport, reason = 0;
-	const char *kname, *rname = NULL;
+	const struct nlattr *stb[TCPTERM_SOCK_A_MAX + 1] = { };
+	const char *kname, *rname = NULL, *st;
 	struct json_object *obj;
+	char b1[32], b2[32], b3[32];
+	struct sock_id id;
 	uint32_t ino;
 
-	for (t = 1; t <= TCPTERM_A_MAX; t++)
-		if (tb[t] && ev_attr_len[t] &&
-		    mnl_attr_get_payload_len(tb[t]) != ev_attr_len[t])
-			return -1;
-	if (!tb[TCPTERM_A_KIND] || !tb[TCPTERM_A_FAMILY] ||
-	    !tb[TCPTERM_A_SADDR] || !tb[TCPTERM_A_DADDR] ||
-	    !tb[TCPTERM_A_SPORT] || !tb[TCPTERM_A_DPORT] ||
-	    !tb[TCPTERM_A_NETNS_INO])
+	if (!tb[TCPTERM_A_KIND] || !tb[TCPTERM_A_SOCK] ||
+	    !tb[TCPTERM_A_NETNS_INO] ||
+	    mnl_attr_validate(tb[TCPTERM_A_KIND], MNL_TYPE_U8) ||
+	    mnl_attr_validate(tb[TCPTERM_A_NETNS_INO], MNL_TYPE_U32) ||
+	    mnl_attr_validate(tb[TCPTERM_A_SOCK], MNL_TYPE_NESTED) ||
+	    (tb[TCPTERM_A_REASON] &&
+	     mnl_attr_validate(tb[TCPTERM_A_REASON], MNL_TYPE_U8)) ||
+	    parse_nest(tb[TCPTERM_A_SOCK], stb, TCPTERM_SOCK_A_MAX,
+		       sock_attr_len) ||
+	    sock_id_get(stb, &id))
 		return -1;
-	kind = mnl_attr_get_u8(tb[TCPTERM_A_KIND]);
-	family = mnl_attr_get_u8(tb[TCPTERM_A_FAMILY]);
-	if (family == AF_INET)
-		alen = 4;
-	else if (family == AF_INET6)
-		alen = 16;
-	else
-		return -1;
-	if (mnl_attr_get_payload_len(tb[TCPTERM_A_SADDR]) != alen ||
-	    mnl_attr_get_payload_len(tb[TCPTERM_A_DADDR]) != alen)
-		return -1;
-	inet_ntop(family, mnl_attr_get_payload(tb[TCPTERM_A_SADDR]), a1,
-		  sizeof(a1));
-	inet_ntop(family, mnl_attr_get_payload(tb[TCPTERM_A_DADDR]), a2,
-		  sizeof(a2));
-	sport = mnl_attr_get_u16(tb[TCPTERM_A_SPORT]);
-	dport = mnl_attr_get_u16(tb[TCPTERM_A_DPORT]);
 	ino = mnl_attr_get_u32(tb[TCPTERM_A_NETNS_INO]);
-	kname = name_of(event_names, ARRAY_SIZE(event_names), kind, "event",
+	kname = name_of(event_names, ARRAY_SIZE(event_names),
+			mnl_attr_get_u8(tb[TCPTERM_A_KIND]), "event",
 			b1, sizeof(b1));
-	if (tb[TCPTERM_A_REASON]) {
-		reason = mnl_attr_get_u8(tb[TCPTERM_A_REASON]);
-		rname = name_of(reason_names, ARRAY_SIZE(reason_names), reason,
+	if (tb[TCPTERM_A_REASON])
+		rname = name_of(reason_names, ARRAY_SIZE(reason_names),
+				mnl_attr_get_u8(tb[TCPTERM_A_REASON]),
 				"reason", b2, sizeof(b2));
-	}
+	st = name_of(state_names, ARRAY_SIZE(state_names), id.state, "state",
+		     b3, sizeof(b3));
 
 	if (!json) {
-		if (family == AF_INET6)
-			printf("%s [%s]:%u [%s]:%u", kname, a1, sport, a2,
-			       dport);
-		else
-			printf("%s %s:%u %s:%u", kname, a1, sport, a2, dport);
+		printf("%s ", kname);
+		sock_id_print(&id);
+		printf(" sk:%s", id.cookie);
 		if (rname)
 			printf(" reason %s", rname);
 		printf(" netns %u\n", ino);
@@ -584,13 +691,8 @@ static int print_event(const struct nlattr **tb)
 	}
 	obj = json_object_new_object();
 	json_object_object_add(obj, "event", json_object_new_string(kname));
-	json_object_object_add(obj, "family",
-			       json_object_new_string(family == AF_INET ?
-						      "inet" : "inet6"));
-	json_object_object_add(obj, "saddr", json_object_new_string(a1));
-	json_object_object_add(obj, "sport", json_object_new_int(sport));
-	json_object_object_add(obj, "daddr", json_object_new_string(a2));
-	json_object_object_add(obj, "dport", json_object_new_int(dport));
+	sock_id_json(obj, &id);
+	json_object_object_add(obj, "state", json_object_new_string(st));
 	if (rname)
 		json_object_object_add(obj, "reason",
 				       json_object_new_string(rname));
@@ -896,44 +998,6 @@ static int nl_fail(struct nl *nl, const char *what)
 	    nl->extack);
 	nl_close(nl);
 	return EXIT_FAILURE;
-}
-
-/* The nest @type of a reply of command @cmd, or NULL. */
-static const struct nlattr *reply_nest(const struct nlmsghdr *nlh,
-				       uint8_t cmd, uint16_t type)
-{
-	const struct genlmsghdr *g = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
-
-	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*g) || g->cmd != cmd)
-		return NULL;
-	mnl_attr_for_each(a, nlh, sizeof(*g))
-		if (mnl_attr_get_type(a) == type &&
-		    mnl_attr_validate(a, MNL_TYPE_NESTED) == 0)
-			return a;
-	return NULL;
-}
-
-/* The attributes of @nest by type, each checked for its length. */
-static int parse_nest(const struct nlattr *nest, const struct nlattr **tb,
-		      unsigned int max, const unsigned int *len)
-{
-	const struct nlattr *a;
-	unsigned int t;
-
-	mnl_attr_for_each_nested(a, nest) {
-		t = mnl_attr_get_type(a);
-		if (t > max)
-			continue;	/* newer than us */
-		if (len[t] && mnl_attr_get_payload_len(a) != len[t]) {
-			err("attribute %u: %u bytes, not %u", t,
-			    mnl_attr_get_payload_len(a), len[t]);
-			errno = EBADMSG;
-			return -1;
-		}
-		tb[t] = a;
-	}
-	return 0;
 }
 
 /* --- rule ----------------------------------------------------------------- */
@@ -1300,33 +1364,8 @@ static int do_rule(int argc, char **argv)
 
 /* --- show ----------------------------------------------------------------- */
 
-/* TCP states by their number in the kernel (include/net/tcp_states.h). */
-static const char * const state_names[] = {
-	[1] = "established", [2] = "syn-sent", [3] = "syn-recv",
-	[4] = "fin-wait-1", [5] = "fin-wait-2", [6] = "time-wait",
-	[7] = "close", [8] = "close-wait", [9] = "last-ack", [10] = "listen",
-	[11] = "closing",
-};
-
 static const char * const flag_names[] = {
 	"tracked", "rst-sent", "crossed", "late-data", "draining", "forced",
-};
-
-static const unsigned int sock_attr_len[TCPTERM_SOCK_A_MAX + 1] = {
-	[TCPTERM_SOCK_A_COOKIE]		= 8,
-	[TCPTERM_SOCK_A_FAMILY]		= 1,
-	[TCPTERM_SOCK_A_SADDR4]		= 4,
-	[TCPTERM_SOCK_A_DADDR4]		= 4,
-	[TCPTERM_SOCK_A_SADDR6]		= 16,
-	[TCPTERM_SOCK_A_DADDR6]		= 16,
-	[TCPTERM_SOCK_A_SPORT]		= 2,
-	[TCPTERM_SOCK_A_DPORT]		= 2,
-	[TCPTERM_SOCK_A_STATE]		= 1,
-	[TCPTERM_SOCK_A_POLICY]		= 1,
-	[TCPTERM_SOCK_A_FLAGS]		= 4,
-	[TCPTERM_SOCK_A_RST_REASON]	= 1,
-	[TCPTERM_SOCK_A_BYTES_DISCARDED] = 8,
-	[TCPTERM_SOCK_A_DEADLINE_MS]	= 4,
 };
 
 struct show {
@@ -1338,48 +1377,30 @@ struct show {
 static int sock_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[TCPTERM_SOCK_A_MAX + 1] = { };
-	char a1[INET6_ADDRSTRLEN], a2[INET6_ADDRSTRLEN], cookie[20];
 	char b1[32], b2[32], b3[32], flags[96] = "";
 	const char *st, *pol, *reason = NULL;
-	unsigned int family, sport, dport, state, f, i, deadline;
-	const struct nlattr *nest, *sa, *da;
-	struct show *s = data;
 	struct json_object *obj, *fl;
+	const struct nlattr *nest;
+	struct show *s = data;
 	uint64_t discarded = 0;
+	unsigned int f, i;
+	struct sock_id id;
 
 	nest = reply_nest(nlh, TCPTERM_CMD_SOCK_GET, TCPTERM_A_SOCK);
 	if (!nest)
 		return MNL_CB_OK;
 	if (parse_nest(nest, tb, TCPTERM_SOCK_A_MAX, sock_attr_len))
 		return MNL_CB_ERROR;
-	if (!tb[TCPTERM_SOCK_A_COOKIE] || !tb[TCPTERM_SOCK_A_FAMILY] ||
-	    !tb[TCPTERM_SOCK_A_SPORT] || !tb[TCPTERM_SOCK_A_DPORT] ||
-	    !tb[TCPTERM_SOCK_A_STATE] || !tb[TCPTERM_SOCK_A_POLICY]) {
-		err("show: a socket without cookie, family, ports, state or policy skipped");
+	if (sock_id_get(tb, &id) || !tb[TCPTERM_SOCK_A_POLICY]) {
+		err("show: a socket without cookie, addresses, ports, state or policy skipped");
 		return MNL_CB_OK;
 	}
-	family = mnl_attr_get_u8(tb[TCPTERM_SOCK_A_FAMILY]);
-	sa = tb[family == AF_INET ? TCPTERM_SOCK_A_SADDR4 : TCPTERM_SOCK_A_SADDR6];
-	da = tb[family == AF_INET ? TCPTERM_SOCK_A_DADDR4 : TCPTERM_SOCK_A_DADDR6];
-	if ((family != AF_INET && family != AF_INET6) || !sa || !da) {
-		err("show: a socket of family %u or without addresses skipped",
-		    family);
+	if (s->port && s->port != id.sport && s->port != id.dport)
 		return MNL_CB_OK;
-	}
-	sport = ntohs(mnl_attr_get_u16(tb[TCPTERM_SOCK_A_SPORT]));
-	dport = ntohs(mnl_attr_get_u16(tb[TCPTERM_SOCK_A_DPORT]));
-	state = mnl_attr_get_u8(tb[TCPTERM_SOCK_A_STATE]);
-	if (s->port && s->port != sport && s->port != dport)
-		return MNL_CB_OK;
-	if (s->state >= 0 && (unsigned int)s->state != state)
+	if (s->state >= 0 && (unsigned int)s->state != id.state)
 		return MNL_CB_OK;
 
-	inet_ntop(family, mnl_attr_get_payload(sa), a1, sizeof(a1));
-	inet_ntop(family, mnl_attr_get_payload(da), a2, sizeof(a2));
-	/* As ss -e prints it after "sk:". */
-	snprintf(cookie, sizeof(cookie), "%llx", (unsigned long long)
-		 mnl_attr_get_u64(tb[TCPTERM_SOCK_A_COOKIE]));
-	st = name_of(state_names, ARRAY_SIZE(state_names), state, "state",
+	st = name_of(state_names, ARRAY_SIZE(state_names), id.state, "state",
 		     b1, sizeof(b1));
 	pol = name_of(policy_names, ARRAY_SIZE(policy_names),
 		      mnl_attr_get_u8(tb[TCPTERM_SOCK_A_POLICY]), "policy",
@@ -1400,11 +1421,9 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 				snprintf(flags + strlen(flags),
 					 sizeof(flags) - strlen(flags), "%s%s",
 					 flags[0] ? "," : "", flag_names[i]);
-		if (family == AF_INET6)
-			printf("%-12s [%s]:%u [%s]:%u", st, a1, sport, a2, dport);
-		else
-			printf("%-12s %s:%u %s:%u", st, a1, sport, a2, dport);
-		printf(" sk:%s policy %s", cookie, pol);
+		printf("%-12s ", st);
+		sock_id_print(&id);
+		printf(" sk:%s policy %s", id.cookie, pol);
 		if (tb[TCPTERM_SOCK_A_DEADLINE_MS])
 			printf(" deadline %ums",
 			       mnl_attr_get_u32(tb[TCPTERM_SOCK_A_DEADLINE_MS]));
@@ -1417,21 +1436,13 @@ static int sock_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	}
 	obj = json_object_new_object();
-	json_object_object_add(obj, "cookie", json_object_new_string(cookie));
-	json_object_object_add(obj, "family",
-			       json_object_new_string(family == AF_INET ?
-						      "inet" : "inet6"));
-	json_object_object_add(obj, "saddr", json_object_new_string(a1));
-	json_object_object_add(obj, "sport", json_object_new_int(sport));
-	json_object_object_add(obj, "daddr", json_object_new_string(a2));
-	json_object_object_add(obj, "dport", json_object_new_int(dport));
+	sock_id_json(obj, &id);
 	json_object_object_add(obj, "state", json_object_new_string(st));
 	json_object_object_add(obj, "policy", json_object_new_string(pol));
-	if (tb[TCPTERM_SOCK_A_DEADLINE_MS]) {
-		deadline = mnl_attr_get_u32(tb[TCPTERM_SOCK_A_DEADLINE_MS]);
+	if (tb[TCPTERM_SOCK_A_DEADLINE_MS])
 		json_object_object_add(obj, "deadline_ms",
-				       json_object_new_int64(deadline));
-	}
+				       json_object_new_int64(mnl_attr_get_u32(
+					       tb[TCPTERM_SOCK_A_DEADLINE_MS])));
 	json_object_object_add(obj, "bytes_discarded",
 			       json_object_new_uint64(discarded));
 	fl = json_object_new_array();

@@ -156,12 +156,19 @@ enum tcpterm_event_kind {
 	TCPTERM_EV_POLICY_RST	= 2,	/* RST sent because of the policy */
 	TCPTERM_EV_LATE_DATA	= 3,	/* data after our FIN, not acking it */
 	TCPTERM_EV_FORCED	= 4,	/* a deadline ended the connection */
+	TCPTERM_EV_DRAIN	= 5,	/* input unread after close(): a drain
+					 * began where stock would reset
+					 */
 };
 
 enum tcpterm_attr {
 	TCPTERM_A_UNSPEC,
 	TCPTERM_A_KIND,			/* u8: enum tcpterm_event_kind */
 	TCPTERM_A_FAMILY,		/* u8: AF_INET or AF_INET6 */
+	/*
+	 * An event's socket, as version 1 gave it; TCPTERM_A_SOCK gives it
+	 * typed and in network order (and its cookie): read that one.
+	 */
 	TCPTERM_A_SADDR,		/* binary: 4 or 16 bytes, local */
 	TCPTERM_A_DADDR,		/* binary: 4 or 16 bytes, remote */
 	TCPTERM_A_SPORT,		/* u16, host order, local */
@@ -171,7 +178,10 @@ enum tcpterm_attr {
 	TCPTERM_A_STATS,		/* nest of u64, index = enum tcpterm_stat */
 	TCPTERM_A_PAD,			/* alignment of top-level u64s */
 	TCPTERM_A_RULE,			/* nest: enum tcpterm_rule_attr */
-	TCPTERM_A_SOCK,			/* nest: enum tcpterm_sock_attr */
+	TCPTERM_A_SOCK,			/* nest: enum tcpterm_sock_attr; in
+					 * an event: cookie, family,
+					 * addresses, ports and state
+					 */
 	__TCPTERM_A_MAX,
 };
 
