@@ -21,7 +21,7 @@
 # (single, the default, or multi), VM_TIMEOUT (seconds; TCG default 1500, debug 2700,
 # a third of that under KVM), VM_MEM (MiB), VM_SMP, OUT (run directory),
 # ONLY=PROGRAM[:FILTER] (test mode: run one selftest, or its matching
-# cases), SUITE=full|debug|debug2 (test mode: which programs, see
+# cases), SUITE=full|debug|debug2|debug3 (test mode: which programs, see
 # selftests/run_kselftest.sh), TCPTERM_BENCH_* (bench mode: passed to
 # the benchmark, see selftests/tcpterm_bench.c).  Bench mode's VM_MEM
 # defaults to 3072 (100,000 connections open at once); under TCG it

@@ -10,18 +10,20 @@ export TCPTERM_KO=${TCPTERM_KO:-/tcpterm.ko}
 
 # The suites, in one place.  "full" runs on every release kernel.  The
 # debug kernel (KASAN, lockdep and kmemleak; under emulation about ten
-# times slower) runs, in two guests side by side, "debug" (load and
-# unload, churn, the drains) and "debug2" (the HALF_DUPLEX policy and
-# the option interface on the wire, fault injection; namespace defaults,
-# rules and unload with them).  make check-full
-# runs "full" there, crossings and hostile input included (their timing
-# under the debug kernel's slowness makes for a run of over an hour).
+# times slower) runs all of it but the tool, the zero-cost check and the
+# benchmark smoke (release-kernel matters), in three guests: "debug"
+# (load and unload, churn, the drains), "debug2" (the HALF_DUPLEX policy
+# and the option interface on the wire, fault injection; namespace
+# defaults, rules and unload with them) and "debug3" (FIN crossings and
+# hostile input).  make check-full runs "full" in one debug guest.
 suite_full="module_load.sh tcpterm_zerocost.sh tcpterm_sockopt tcpterm_ns tcpterm_crossing tcpterm_drain tcpterm_hostile tcpterm_fuzz tcpterm_stress tcpterm_reload tcpterm_tool.sh bench_smoke.sh"
 suite_debug="module_load.sh tcpterm_drain tcpterm_fuzz tcpterm_stress tcpterm_reload"
 suite_debug2="module_load.sh tcpterm_sockopt tcpterm_ns"
+suite_debug3="module_load.sh tcpterm_crossing tcpterm_hostile"
 case ${TCPTERM_SUITE:-full} in
 debug) progs=$suite_debug ;;
 debug2) progs=$suite_debug2 ;;
+debug3) progs=$suite_debug3 ;;
 *) progs=$suite_full ;;
 esac
 filter=

@@ -614,6 +614,11 @@ static int try_rule(void)
 	return -rule_add(fd, &RULE(.policy = 1));
 }
 
+static int try_del(void)
+{
+	return -rule_del(genl_open(), 1);
+}
+
 static int try_flush(void)
 {
 	return -rule_flush(genl_open());
@@ -642,6 +647,7 @@ static void userns_denied(const struct tt_variant *v)
 	NS_TRUE(r == EACCES || r == EPERM);
 	NS_EQ(as_unprivileged(0, try_stock), r);
 	NS_EQ(EPERM, as_unprivileged(0, try_rule));
+	NS_EQ(EPERM, as_unprivileged(0, try_del));
 	NS_EQ(EPERM, as_unprivileged(0, try_flush));
 	NS_EQ(EPERM, as_unprivileged(0, try_dump));
 	NS_EQ(0, sysctl_read("policy"));
@@ -653,6 +659,7 @@ static void userns_denied(const struct tt_variant *v)
 	NS_EQ(as_unprivileged(CLONE_NEWNET, try_stock),
 		  as_unprivileged(CLONE_NEWNET, try_sysctl));
 	NS_EQ(0, as_unprivileged(CLONE_NEWNET, try_flush));
+	NS_EQ(ENOENT, as_unprivileged(CLONE_NEWNET, try_del));
 	NS_EQ(0, as_unprivileged(CLONE_NEWNET, try_dump));
 }
 
