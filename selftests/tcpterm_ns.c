@@ -952,8 +952,8 @@ static void cgroup_rule(const struct tt_variant *v)
 
 struct sock_seen {
 	int n;
-	uint64_t want;
-	int found, family, state, policy, sport, dport;
+	uint64_t want, discarded;
+	int found, family, state, policy, sport, dport, flags, reason;
 };
 
 static void sock_collect(struct nlattr *nest, void *arg)
@@ -976,6 +976,13 @@ static void sock_collect(struct nlattr *nest, void *arg)
 	s->sport = a ? ntohs(*(uint16_t *)NLA_DATA(a)) : -1;
 	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_DPORT);
 	s->dport = a ? ntohs(*(uint16_t *)NLA_DATA(a)) : -1;
+	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_FLAGS);
+	s->flags = a ? *(int *)NLA_DATA(a) : -1;
+	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_RST_REASON);
+	s->reason = a ? *(uint8_t *)NLA_DATA(a) : -1;
+	a = nla_get(NLA_DATA(nest), NLA_LEN(nest),
+		    TCPTERM_SOCK_A_BYTES_DISCARDED);
+	s->discarded = a ? *(uint64_t *)NLA_DATA(a) : (uint64_t)-1;
 	if (s->family == AF_INET &&
 	    (!nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_SADDR4) ||
 	     NLA_LEN(nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_DADDR4)) != 4))
@@ -988,6 +995,7 @@ static void sock_collect(struct nlattr *nest, void *arg)
 /* The dump lists the namespace's tracked sockets by their cookies. */
 static void sock_dump(const struct tt_variant *v)
 {
+	struct tcpterm_info info;
 	struct sock_seen s = { 0 };
 	struct tt_topo t;
 	struct tt_pair p;
@@ -1008,6 +1016,32 @@ static void sock_dump(const struct tt_variant *v)
 	NS_EQ(TCPTERM_POLICY_HALF_DUPLEX, s.policy);
 	NS_EQ(local_port(p.lsn), s.sport);
 	NS_EQ(local_port(p.cli), s.dport);
+	NS_EQ(TCPTERM_F_TRACKED, s.flags);
+	NS_EQ(TCPTERM_RST_NONE, s.reason);
+	NS_EQ(0, s.discarded);
+
+	/* After the policy acted, the dump says what TCPTERM_INFO says. */
+	tt_send(p.cli, 10);
+	tt_wait_inq(p.srv, 10);
+	NS_EQ(0, shutdown(p.srv, SHUT_RD));
+	/* The reset may be sent from a work item, just after. */
+	for (i = 0; i < 100; i++) {
+		tt_get_info(p.srv, &info);
+		if (info.tti_flags & TCPTERM_F_RST_SENT)
+			break;
+		tt_msleep(20);
+	}
+	memset(&s, 0, sizeof(s));
+	s.want = sock_cookie(p.srv);
+	NS_EQ(1, genl_dump(fd, TCPTERM_CMD_SOCK_GET, TCPTERM_A_SOCK,
+			       sock_collect, &s, NULL));
+	NS_EQ(1, s.found);
+	NS_EQ(info.tti_flags, s.flags);
+	NS_TRUE(s.flags & TCPTERM_F_RST_SENT);
+	NS_EQ(info.tti_rst_reason, s.reason);
+	NS_EQ(TCPTERM_RST_UNREAD_ON_SHUTDOWN, s.reason);
+	NS_EQ(info.tti_bytes_discarded, s.discarded);
+	NS_EQ(10, s.discarded);
 
 	/* The client's namespace tracks nothing: an empty dump there. */
 	tt_enter(t.cli_ns);
