@@ -94,10 +94,16 @@ void tcpterm_crossing_state(const struct sock *csk, int oldstate, int newstate)
 {
 	struct sock *sk = (struct sock *)csk;
 
-	/* MPTCP subflows: the MPTCP socket, not TCP's FINs, ends the data. */
+	/*
+	 * MPTCP subflows: the MPTCP socket, not TCP's FINs, ends the data.
+	 * A kernel socket holds no reference on its namespace: one that
+	 * changes state while the namespace is torn down must not reach
+	 * its counters (freed by then).  The probe is an RCU reader, and
+	 * the count drops to zero a grace period before any exit runs.
+	 */
 	if (newstate != TCP_CLOSING || oldstate != TCP_FIN_WAIT1 ||
 	    sk->sk_protocol != IPPROTO_TCP || sk_is_mptcp(sk) ||
-	    !tcpterm_fin_sent(sk))
+	    !tcpterm_fin_sent(sk) || !check_net(sock_net(sk)))
 		return;
 
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_CROSSINGS, 1);

@@ -253,10 +253,21 @@ static int tcpterm_nl_rule_dump(struct sk_buff *skb,
 	return tcpterm_nl_cb ? tcpterm_nl_cb->rule_dump(skb, cb) : 0;
 }
 
+static int tcpterm_nl_sock_dump_start(struct netlink_callback *cb)
+{
+	return tcpterm_nl_cb ? tcpterm_nl_cb->sock_dump_start(cb) : -ENOENT;
+}
+
 static int tcpterm_nl_sock_dump(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
 	return tcpterm_nl_cb ? tcpterm_nl_cb->sock_dump(skb, cb) : 0;
+}
+
+/* A dump holds a module reference: the handlers outlive it. */
+static int tcpterm_nl_sock_dump_done(struct netlink_callback *cb)
+{
+	return tcpterm_nl_cb ? tcpterm_nl_cb->sock_dump_done(cb) : 0;
 }
 
 static int tcpterm_nl_get_stats(struct sk_buff *skb, struct genl_info *info);
@@ -302,7 +313,9 @@ static const struct genl_ops tcpterm_nl_ops[] = {
 	},
 	{
 		.cmd	= TCPTERM_CMD_SOCK_GET,
+		.start	= tcpterm_nl_sock_dump_start,
 		.dumpit	= tcpterm_nl_sock_dump,
+		.done	= tcpterm_nl_sock_dump_done,
 		.policy	= tcpterm_no_attr_policy,
 		.maxattr = TCPTERM_A_MAX,
 		.flags	= GENL_UNS_ADMIN_PERM,
@@ -499,7 +512,8 @@ void tcpterm_event(struct sock *sk, enum tcpterm_event_kind kind,
 	struct sk_buff *skb;
 	void *hdr;
 
-	if (!genl_has_listeners(&tcpterm_family, net, 0))
+	/* A namespace being torn down has no genetlink socket any more. */
+	if (!check_net(net) || !genl_has_listeners(&tcpterm_family, net, 0))
 		return;
 	if (!__ratelimit(&tcpterm_pernet(net)->events_rs)) {
 		tcpterm_stat_add(net, TCPTERM_STAT_EVENTS_DROPPED, 1);

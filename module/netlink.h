@@ -18,7 +18,9 @@ struct tcpterm_nl_handlers {
 	int (*rule_del)(struct sk_buff *skb, struct genl_info *info);
 	int (*rule_flush)(struct sk_buff *skb, struct genl_info *info);
 	int (*rule_dump)(struct sk_buff *skb, struct netlink_callback *cb);
+	int (*sock_dump_start)(struct netlink_callback *cb);
 	int (*sock_dump)(struct sk_buff *skb, struct netlink_callback *cb);
+	int (*sock_dump_done)(struct netlink_callback *cb);
 };
 
 void tcpterm_netlink_handlers(const struct tcpterm_nl_handlers *h);

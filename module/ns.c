@@ -34,7 +34,7 @@
 #include "ns.h"
 #include "sock.h"
 
-DEFINE_STATIC_KEY_FALSE(tcpterm_ns_key);
+DEFINE_STATIC_KEY_DEFERRED_FALSE(tcpterm_ns_key, HZ);
 
 struct tcpterm_rule {
 	struct list_head	node;		/* tcpterm_ns.rules, RCU */
@@ -78,9 +78,9 @@ static void tcpterm_ns_update(struct tcpterm_ns *tn)
 		return;
 	WRITE_ONCE(tn->active, active);
 	if (active)
-		static_branch_inc(&tcpterm_ns_key);
+		static_branch_deferred_inc(&tcpterm_ns_key);
 	else
-		static_branch_dec(&tcpterm_ns_key);
+		static_branch_slow_dec_deferred(&tcpterm_ns_key);
 }
 
 /* The int options (options.h), by name. */
@@ -416,7 +416,15 @@ static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOSPC;
 		goto err_msg;
 	}
-	r->id = ++tn->last_id ?: ++tn->last_id;
+	/* Ids only grow, in list order: a dump resumes after the last. */
+	if (tn->last_id == U32_MAX) {
+		mutex_unlock(&tn->lock);
+		NL_SET_ERR_MSG(info->extack,
+			       "the rule ids of this namespace are used up");
+		err = -ENOSPC;
+		goto err_msg;
+	}
+	r->id = ++tn->last_id;
 	list_add_tail_rcu(&r->node, &tn->rules);
 	tn->nrules++;
 	tcpterm_ns_update(tn);
@@ -492,21 +500,22 @@ static int tcpterm_nl_rule_flush(struct sk_buff *skb, struct genl_info *info)
 	return 0;
 }
 
-/* One message per rule; cb->args[0]: how many were sent before. */
+/*
+ * One message per rule; cb->args[0]: the id of the last one sent.  Ids
+ * grow in list order, so a part resumes right after it whatever was
+ * added or deleted in between.
+ */
 static int tcpterm_nl_rule_dump(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
 	struct tcpterm_ns *tn = tcpterm_ns(sock_net(skb->sk));
 	const struct tcpterm_rule *r;
-	long idx = 0;
 	void *hdr;
 
 	mutex_lock(&tn->lock);
 	list_for_each_entry(r, &tn->rules, node) {
-		if (idx < cb->args[0]) {
-			idx++;
+		if (r->id <= cb->args[0])
 			continue;
-		}
 		hdr = tcpterm_nl_put(skb, NETLINK_CB(cb->skb).portid,
 				     cb->nlh->nlmsg_seq, NLM_F_MULTI,
 				     TCPTERM_CMD_RULE_GET);
@@ -517,10 +526,9 @@ static int tcpterm_nl_rule_dump(struct sk_buff *skb,
 			break;
 		}
 		genlmsg_end(skb, hdr);
-		idx++;
+		cb->args[0] = r->id;
 	}
 	mutex_unlock(&tn->lock);
-	cb->args[0] = idx;
 	return skb->len;
 }
 
@@ -530,7 +538,6 @@ struct tcpterm_dump {
 	struct sk_buff		*skb;
 	struct netlink_callback	*cb;
 	const struct net	*net;
-	long			idx;
 };
 
 /* Milliseconds until tcpterm's deadline work runs for @ts, or -1. */
@@ -593,20 +600,25 @@ static int tcpterm_sock_dump_one(struct sock *sk, struct tcpterm_sock *ts,
 
 	if (!net_eq(sock_net(sk), d->net))
 		return 0;
-	if (d->idx >= d->cb->args[0]) {
-		if (tcpterm_sock_fill(d->skb, d->cb, sk, ts))
-			return -EMSGSIZE;
-		d->cb->args[0]++;
-	}
-	d->idx++;
-	return 0;
+	return tcpterm_sock_fill(d->skb, d->cb, sk, ts);
 }
 
 /*
- * The sockets of the caller's namespace, as many as fit per message;
- * cb->args[0] counts those sent, so the next part starts after them.  A
- * socket tracked or gone between two parts may be missed or shown twice.
+ * The sockets of the caller's namespace, as many as fit per message.
+ * One walk of the table serves all the parts (cb->args[0]: its
+ * iterator), so a dump costs one pass whatever the number of parts.  A
+ * socket tracked or gone meanwhile may be missed or shown twice.
  */
+static int tcpterm_nl_sock_dump_start(struct netlink_callback *cb)
+{
+	struct tcpterm_sock_iter *it = tcpterm_sock_iter_new();
+
+	if (!it)
+		return -ENOMEM;
+	cb->args[0] = (long)it;
+	return 0;
+}
+
 static int tcpterm_nl_sock_dump(struct sk_buff *skb,
 				struct netlink_callback *cb)
 {
@@ -616,8 +628,15 @@ static int tcpterm_nl_sock_dump(struct sk_buff *skb,
 		.net	= sock_net(skb->sk),
 	};
 
-	tcpterm_sock_walk(tcpterm_sock_dump_one, &d);
+	tcpterm_sock_iter_run((struct tcpterm_sock_iter *)cb->args[0],
+			      tcpterm_sock_dump_one, &d);
 	return skb->len;
+}
+
+static int tcpterm_nl_sock_dump_done(struct netlink_callback *cb)
+{
+	tcpterm_sock_iter_free((struct tcpterm_sock_iter *)cb->args[0]);
+	return 0;
 }
 
 static const struct tcpterm_nl_handlers tcpterm_ns_nl = {
@@ -625,7 +644,9 @@ static const struct tcpterm_nl_handlers tcpterm_ns_nl = {
 	.rule_del	= tcpterm_nl_rule_del,
 	.rule_flush	= tcpterm_nl_rule_flush,
 	.rule_dump	= tcpterm_nl_rule_dump,
+	.sock_dump_start = tcpterm_nl_sock_dump_start,
 	.sock_dump	= tcpterm_nl_sock_dump,
+	.sock_dump_done	= tcpterm_nl_sock_dump_done,
 };
 
 static int __net_init tcpterm_ns_net_init(struct net *net)
@@ -675,6 +696,7 @@ void tcpterm_ns_exit(void)
 {
 	tcpterm_netlink_handlers(NULL);
 	unregister_pernet_subsys(&tcpterm_ns_ops);
-	WARN_ON_ONCE(static_key_enabled(&tcpterm_ns_key));
-	rcu_barrier();	/* kfree_rcu() of the rules */
+	static_key_deferred_flush(&tcpterm_ns_key);
+	WARN_ON_ONCE(static_key_enabled(&tcpterm_ns_key.key));
+	/* kfree_rcu() of the rules calls no code of ours: nothing to wait. */
 }

@@ -2,7 +2,7 @@
 #ifndef _TCPTERM_NS_H
 #define _TCPTERM_NS_H
 
-#include <linux/jump_label.h>
+#include <linux/jump_label_ratelimit.h>
 #include <linux/types.h>
 
 struct net;
@@ -12,12 +12,14 @@ struct tcpterm_params;
 /*
  * On while some namespace has a sysctl other than the built-in default,
  * or a rule: until then a new connection costs a patched-out branch.
+ * Turning it off waits a second (the key is deferred by HZ): a namespace
+ * adding and removing its only rule in a loop patches no kernel text.
  */
-DECLARE_STATIC_KEY_FALSE(tcpterm_ns_key);
+extern struct static_key_false_deferred tcpterm_ns_key;
 
 static inline bool tcpterm_ns_any(void)
 {
-	return static_branch_unlikely(&tcpterm_ns_key);
+	return static_branch_unlikely(&tcpterm_ns_key.key);
 }
 
 void tcpterm_ns_defaults(const struct net *net, struct tcpterm_params *p);

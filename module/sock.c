@@ -329,18 +329,104 @@ static void tcpterm_sock_free_one(void *ptr, void *arg)
 }
 
 /*
+ * @fn on @ts if its socket is alive and still its own (its memory may
+ * already be another socket's: only a reference taken on a matching
+ * cookie makes the socket ours).
+ */
+static int tcpterm_sock_visit(struct tcpterm_sock *ts,
+			      int (*fn)(struct sock *sk,
+					struct tcpterm_sock *ts, void *arg),
+			      void *arg)
+{
+	struct sock *sk = ts->sk;
+	int ret = 0;
+
+	if (!refcount_inc_not_zero(&sk->sk_refcnt))
+		return 0;
+	if (tcpterm_sock_same(ts, sk))
+		ret = fn(sk, ts, arg);
+	sock_put(sk);
+	return ret;
+}
+
+/* Entries a walk visits in one RCU read section before it may sleep. */
+static const unsigned int tcpterm_walk_batch = 256;
+
+/*
+ * A walk in parts, one per netlink message: the iterator lives between
+ * them, so a dump visits each entry once however many parts it takes.
+ * The entry @fn refused last (its message was full) comes first in the
+ * next part.  A resize of the table meanwhile may show entries twice.
+ */
+struct tcpterm_sock_iter {
+	struct rhashtable_iter	iter;
+	bool			again;	/* offer the current entry again */
+};
+
+struct tcpterm_sock_iter *tcpterm_sock_iter_new(void)
+{
+	struct tcpterm_sock_iter *it;
+
+	it = kzalloc(sizeof(*it), GFP_KERNEL);
+	if (it)
+		rhashtable_walk_enter(&tcpterm_socks, &it->iter);
+	return it;
+}
+
+void tcpterm_sock_iter_free(struct tcpterm_sock_iter *it)
+{
+	if (!it)
+		return;
+	rhashtable_walk_exit(&it->iter);
+	kfree(it);
+}
+
+/*
+ * @fn for each entry until it returns non-zero, which is returned; 0 at
+ * the end.  Process context: every tcpterm_walk_batch entries the walk
+ * leaves the RCU read side and may reschedule.
+ */
+int tcpterm_sock_iter_run(struct tcpterm_sock_iter *it,
+			  int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
+				    void *arg), void *arg)
+{
+	struct rhashtable_iter *iter = &it->iter;
+	struct tcpterm_sock *ts;
+	unsigned int n = 0;
+	int ret = 0;
+
+	rhashtable_walk_start(iter);
+	if (it->again)
+		ts = rhashtable_walk_peek(iter);
+	else
+		ts = rhashtable_walk_next(iter);
+	for (; ts; ts = rhashtable_walk_next(iter)) {
+		if (IS_ERR(ts))
+			continue;	/* -EAGAIN: resized, the walk goes on */
+		ret = tcpterm_sock_visit(ts, fn, arg);
+		if (ret)
+			break;
+		if (++n % tcpterm_walk_batch == 0) {
+			rhashtable_walk_stop(iter);
+			cond_resched();
+			rhashtable_walk_start(iter);
+		}
+	}
+	it->again = ret != 0;
+	rhashtable_walk_stop(iter);
+	return ret;
+}
+
+/*
  * @fn is called for each entry whose socket is alive, with a reference
  * held, in RCU read side (it must not sleep), until it returns non-zero,
- * which is returned.  An entry whose socket is being freed is skipped
- * (its memory may already be another socket's: only a reference taken on
- * a matching cookie makes the socket ours).
+ * which is returned.
  */
 int tcpterm_sock_walk(int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
 				void *arg), void *arg)
 {
 	struct rhashtable_iter iter;
 	struct tcpterm_sock *ts;
-	struct sock *sk;
 	int ret = 0;
 
 	rhashtable_walk_enter(&tcpterm_socks, &iter);
@@ -348,12 +434,7 @@ int tcpterm_sock_walk(int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
 	while (!ret && (ts = rhashtable_walk_next(&iter))) {
 		if (IS_ERR(ts))
 			continue;
-		sk = ts->sk;
-		if (!refcount_inc_not_zero(&sk->sk_refcnt))
-			continue;
-		if (tcpterm_sock_same(ts, sk))
-			ret = fn(sk, ts, arg);
-		sock_put(sk);
+		ret = tcpterm_sock_visit(ts, fn, arg);
 	}
 	rhashtable_walk_stop(&iter);
 	rhashtable_walk_exit(&iter);

@@ -114,4 +114,11 @@ void tcpterm_sock_for_each(void (*fn)(struct sock *sk,
 int tcpterm_sock_walk(int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
 				void *arg), void *arg);
 
+struct tcpterm_sock_iter;
+struct tcpterm_sock_iter *tcpterm_sock_iter_new(void);
+void tcpterm_sock_iter_free(struct tcpterm_sock_iter *it);
+int tcpterm_sock_iter_run(struct tcpterm_sock_iter *it,
+			  int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
+				    void *arg), void *arg);
+
 #endif /* _TCPTERM_SOCK_H */

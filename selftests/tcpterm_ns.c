@@ -176,6 +176,18 @@ static struct nlattr *nla_get(void *data, int len, int type)
 
 static int gen_family = -1;
 
+/* A generic netlink socket that has read nothing yet. */
+static int genl_fresh(void)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_GENERIC);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
+		TT_FAIL("netlink socket");
+	return fd;
+}
+
 static int genl_open(void)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
@@ -272,10 +284,17 @@ static int genl_do(int fd, struct msg *req, struct msg *reply)
  * Returns the number of messages, or -errno; *parts counts the reads
  * that carried messages (a dump spread over several).
  */
+/* When set, called once, after the first part of the next dump. */
+static void (*dump_pause)(void);
+
 static int genl_dump(int fd, int cmd, int nest_type,
 		     void (*fn)(struct nlattr *nest, void *arg), void *arg,
 		     int *parts)
 {
+	void (*pause)(void) = dump_pause;
+
+	dump_pause = NULL;
+
 	static char buf[16384];
 	struct nlmsghdr *nlh;
 	struct msg req;
@@ -287,7 +306,12 @@ static int genl_dump(int fd, int cmd, int nest_type,
 	if (parts)
 		*parts = 0;
 	for (;;) {
-		len = recv(fd, buf, sizeof(buf), 0);
+		/*
+		 * With a pause, small reads keep the parts small (the kernel
+		 * sizes them after the reads): the next part is made while
+		 * this one is read, the ones after it after the pause.
+		 */
+		len = recv(fd, buf, pause ? 4096 : sizeof(buf), 0);
 		if (len < 0)
 			TT_FAIL("recv");
 		if (parts)
@@ -310,6 +334,11 @@ static int genl_dump(int fd, int cmd, int nest_type,
 			if (fn)
 				fn(nest, arg);
 			n++;
+		}
+		/* This part is read; the kernel makes the next one later. */
+		if (pause) {
+			pause();
+			pause = NULL;
 		}
 	}
 }
@@ -1065,6 +1094,76 @@ static void sock_dump(const struct tt_variant *v)
 		close(many[i]);
 }
 
+/* Ids a dump saw, and how often. */
+struct rule_seen {
+	int n;
+	uint32_t first, times[TCPTERM_RULES_MAX];
+};
+
+static void rule_seen_collect(struct nlattr *nest, void *arg)
+{
+	struct rule_seen *r = arg;
+	struct nlattr *a;
+	uint32_t id;
+
+	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_ID);
+	id = a ? *(uint32_t *)NLA_DATA(a) : 0;
+	if (id >= r->first && id - r->first < TCPTERM_RULES_MAX)
+		r->times[id - r->first]++;
+	r->n++;
+}
+
+static int rule_pause_fd;
+static uint32_t rule_pause_first;
+
+/* Between two parts of a dump: the first ten rules go. */
+static void rule_dump_delete(void)
+{
+	int i;
+
+	for (i = 0; i < 10; i++)
+		if (rule_del(rule_pause_fd, rule_pause_first + i))
+			TT_FAIL("delete rule %u", rule_pause_first + i);
+}
+
+/*
+ * A rule dump in parts resumes after the last rule it sent, not at a
+ * position: rules deleted meanwhile make it skip none of the others,
+ * and each rule comes once.
+ */
+static void rule_dump_resumes(const struct tt_variant *v)
+{
+	static struct rule_seen seen;
+	int fd, i, n, parts;
+	struct tt_topo t;
+
+	tt_topo_up(&t, 0);
+	tt_enter(t.srv_ns);
+	fd = genl_open();
+	rule_pause_fd = genl_open();
+	for (i = 0; i < TCPTERM_RULES_MAX; i++)
+		NS_GE(1, rule_add(fd, &RULE(.pmin = 1000 + i, .policy = 1)));
+	memset(&seen, 0, sizeof(seen));
+	seen.first = rule_pause_first = 1;
+	dump_pause = rule_dump_delete;
+	/*
+	 * A socket that has read nothing: the kernel sizes a part after the
+	 * largest read so far (the first at about a page), so the parts stay
+	 * small and the dump takes several after the pause.
+	 */
+	n = genl_dump(genl_fresh(), TCPTERM_CMD_RULE_GET, TCPTERM_A_RULE,
+		      rule_seen_collect, &seen, &parts);
+	NS_EQ(seen.n, n);
+	TT_LOG("rule dump: %d rules in %d parts", seen.n, parts);
+	NS_GE(4, parts);
+	for (i = 0; i < TCPTERM_RULES_MAX; i++)
+		if (seen.times[i] != 1)
+			TT_FAIL("rule %u seen %u times", seen.first + i,
+				seen.times[i]);
+	NS_EQ(TCPTERM_RULES_MAX, seen.n);
+	NS_EQ(0, rule_flush(fd));
+}
+
 /* Unload with sysctls and rules in place: clean; a reload starts afresh. */
 static void unload_with_rules(const struct tt_variant *v)
 {
@@ -1175,6 +1274,7 @@ TEST_F(ns4, userns_denied)
 	userns_denied(variant->net);
 }
 TEST_F(ns4, rules_netlink) { rules_netlink(variant->net); }
+TEST_F(ns4, rule_dump_resumes) { rule_dump_resumes(variant->net); }
 TEST_F(ns46, precedence) { precedence(variant->net); }
 TEST_F_TIMEOUT(ns46, rule_drain_on_wire, 60)
 {
