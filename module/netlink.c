@@ -381,49 +381,34 @@ static int tcpterm_nl_get_stats(struct sk_buff *skb, struct genl_info *info)
 }
 
 /*
- * An IPv6 socket with an IPv6 peer; a v4-mapped one is shown as AF_INET.
- * Its addresses, only then.
+ * An IPv6 socket with an IPv6 peer, and its addresses; a v4-mapped one
+ * is shown as AF_INET.
  */
-static bool tcpterm_sk_v6(const struct sock *sk)
+static bool tcpterm_sk_v6(const struct sock *sk, const struct in6_addr **saddr,
+			  const struct in6_addr **daddr)
 {
 #if IS_ENABLED(CONFIG_IPV6)
-	return sk->sk_family == AF_INET6 &&
-	       !ipv6_addr_v4mapped(&sk->sk_v6_daddr);
-#else
+	if (sk->sk_family == AF_INET6 &&
+	    !ipv6_addr_v4mapped(&sk->sk_v6_daddr)) {
+		*saddr = &sk->sk_v6_rcv_saddr;
+		*daddr = &sk->sk_v6_daddr;
+		return true;
+	}
+#endif
 	return false;
-#endif
-}
-
-static const struct in6_addr *tcpterm_sk_saddr6(const struct sock *sk)
-{
-#if IS_ENABLED(CONFIG_IPV6)
-	return &sk->sk_v6_rcv_saddr;
-#else
-	return NULL;
-#endif
-}
-
-static const struct in6_addr *tcpterm_sk_daddr6(const struct sock *sk)
-{
-#if IS_ENABLED(CONFIG_IPV6)
-	return &sk->sk_v6_daddr;
-#else
-	return NULL;
-#endif
 }
 
 /* The version 1 event attributes (host order ports, untyped addresses). */
 static int tcpterm_nl_put_addrs(struct sk_buff *skb, const struct sock *sk)
 {
 	const struct inet_sock *inet = inet_sk(sk);
+	const struct in6_addr *sa6, *da6;
 	u8 family = AF_INET;
 
-	if (tcpterm_sk_v6(sk)) {
+	if (tcpterm_sk_v6(sk, &sa6, &da6)) {
 		family = AF_INET6;
-		if (nla_put_in6_addr(skb, TCPTERM_A_SADDR,
-				     tcpterm_sk_saddr6(sk)) ||
-		    nla_put_in6_addr(skb, TCPTERM_A_DADDR,
-				     tcpterm_sk_daddr6(sk)))
+		if (nla_put_in6_addr(skb, TCPTERM_A_SADDR, sa6) ||
+		    nla_put_in6_addr(skb, TCPTERM_A_DADDR, da6))
 			return -EMSGSIZE;
 	} else if (nla_put_in_addr(skb, TCPTERM_A_SADDR,
 				   inet->inet_rcv_saddr) ||
@@ -446,16 +431,15 @@ int tcpterm_nl_put_sock_id(struct sk_buff *skb, const struct sock *sk,
 			   u64 cookie)
 {
 	const struct inet_sock *inet = inet_sk(sk);
+	const struct in6_addr *sa6, *da6;
 
 	if (nla_put_u64_64bit(skb, TCPTERM_SOCK_A_COOKIE, cookie,
 			      TCPTERM_SOCK_A_PAD))
 		return -EMSGSIZE;
-	if (tcpterm_sk_v6(sk)) {
+	if (tcpterm_sk_v6(sk, &sa6, &da6)) {
 		if (nla_put_u8(skb, TCPTERM_SOCK_A_FAMILY, AF_INET6) ||
-		    nla_put_in6_addr(skb, TCPTERM_SOCK_A_SADDR6,
-				     tcpterm_sk_saddr6(sk)) ||
-		    nla_put_in6_addr(skb, TCPTERM_SOCK_A_DADDR6,
-				     tcpterm_sk_daddr6(sk)))
+		    nla_put_in6_addr(skb, TCPTERM_SOCK_A_SADDR6, sa6) ||
+		    nla_put_in6_addr(skb, TCPTERM_SOCK_A_DADDR6, da6))
 			return -EMSGSIZE;
 	} else if (nla_put_u8(skb, TCPTERM_SOCK_A_FAMILY, AF_INET) ||
 		   nla_put_in_addr(skb, TCPTERM_SOCK_A_SADDR4,
