@@ -460,7 +460,7 @@ struct tt_nlmsg {
 	char buf[1024];
 };
 
-static struct nlattr *tt_nla_find(void *data, int len, int type)
+struct nlattr *tt_nla_find(void *data, int len, int type)
 {
 	struct nlattr *a = data;
 

@@ -154,6 +154,9 @@ struct tt_event {
 	int state;		/* from TCPTERM_A_SOCK: TCP_* */
 };
 
+struct nlattr;
+/* The first attribute of @type in the @len bytes at @data, or NULL. */
+struct nlattr *tt_nla_find(void *data, int len, int type);
 /* Generic netlink: subscribe to tcpterm events in @ns. */
 int tt_events_open(int ns);
 /* The same in two steps: a socket in @ns, then joining the group. */

@@ -157,20 +157,6 @@ static void put_u16(struct msg *m, int t, uint16_t v) { nla_put(m, t, &v, 2); }
 static void put_u32(struct msg *m, int t, uint32_t v) { nla_put(m, t, &v, 4); }
 static void put_u64(struct msg *m, int t, uint64_t v) { nla_put(m, t, &v, 8); }
 
-static struct nlattr *nla_get(void *data, int len, int type)
-{
-	struct nlattr *a = data;
-
-	while (len >= (int)sizeof(*a) && a->nla_len >= sizeof(*a) &&
-	       a->nla_len <= len) {
-		if ((a->nla_type & NLA_TYPE_MASK) == type)
-			return a;
-		len -= NLA_ALIGN(a->nla_len);
-		a = (struct nlattr *)((char *)a + NLA_ALIGN(a->nla_len));
-	}
-	return NULL;
-}
-
 #define NLA_DATA(a)	((void *)((char *)(a) + NLA_HDRLEN))
 #define NLA_LEN(a)	((a)->nla_len - NLA_HDRLEN)
 
@@ -211,7 +197,7 @@ static int genl_open(void)
 	len = recv(fd, &resp, sizeof(resp), 0);
 	if (len < 0 || resp.nlh.nlmsg_type == NLMSG_ERROR)
 		TT_FAIL("family %s not found", TCPTERM_GENL_NAME);
-	id = nla_get(resp.buf, resp.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN),
+	id = tt_nla_find(resp.buf, resp.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN),
 		     CTRL_ATTR_FAMILY_ID);
 	if (!id)
 		TT_FAIL("no family id");
@@ -241,7 +227,7 @@ static void print_extack(struct nlmsghdr *nlh)
 	if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
 		off += e->msg.nlmsg_len - sizeof(e->msg);
 	len = nlh->nlmsg_len - NLMSG_HDRLEN - off;
-	a = nla_get((char *)e + off, len, NLMSGERR_ATTR_MSG);
+	a = tt_nla_find((char *)e + off, len, NLMSGERR_ATTR_MSG);
 	if (a)
 		TT_LOG("extack: %s", (char *)NLA_DATA(a));
 }
@@ -326,7 +312,7 @@ static int genl_dump(int fd, int cmd, int nest_type,
 				print_extack(nlh);
 				return ((struct nlmsgerr *)NLMSG_DATA(nlh))->error;
 			}
-			nest = nla_get((char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
+			nest = tt_nla_find((char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
 				       nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN),
 				       nest_type);
 			if (!nest)
@@ -385,9 +371,9 @@ static int rule_add(int fd, const struct rule *r)
 		return err;
 	if (reply.genl.cmd != TCPTERM_CMD_RULE_ADD)
 		TT_FAIL("RULE_ADD answered without the rule");
-	nest = nla_get(reply.buf, reply.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN),
+	nest = tt_nla_find(reply.buf, reply.nlh.nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN),
 		       TCPTERM_A_RULE);
-	id = nest ? nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_ID) : NULL;
+	id = nest ? tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_ID) : NULL;
 	if (!id)
 		TT_FAIL("RULE_ADD reply without an id");
 	return *(uint32_t *)NLA_DATA(id);
@@ -427,13 +413,13 @@ static void rule_collect(struct nlattr *nest, void *arg)
 
 	if (i >= 8)
 		return;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_ID);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_ID);
 	l->id[i] = a ? *(uint32_t *)NLA_DATA(a) : 0;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_PORT_MIN);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_PORT_MIN);
 	l->pmin[i] = a ? ntohs(*(uint16_t *)NLA_DATA(a)) : 0;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_PORT_MAX);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_PORT_MAX);
 	l->pmax[i] = a ? ntohs(*(uint16_t *)NLA_DATA(a)) : 0;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_POLICY);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_POLICY);
 	l->policy[i] = a ? (int)*(uint32_t *)NLA_DATA(a) : -1;
 	l->n++;
 }
@@ -991,33 +977,33 @@ static void sock_collect(struct nlattr *nest, void *arg)
 	struct nlattr *a;
 
 	s->n++;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_COOKIE);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_COOKIE);
 	if (!a || *(uint64_t *)NLA_DATA(a) != s->want)
 		return;
 	s->found++;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_FAMILY);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_FAMILY);
 	s->family = a ? *(uint8_t *)NLA_DATA(a) : -1;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_STATE);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_STATE);
 	s->state = a ? *(uint8_t *)NLA_DATA(a) : -1;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_POLICY);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_POLICY);
 	s->policy = a ? *(uint8_t *)NLA_DATA(a) : -1;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_SPORT);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_SPORT);
 	s->sport = a ? ntohs(*(uint16_t *)NLA_DATA(a)) : -1;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_DPORT);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_DPORT);
 	s->dport = a ? ntohs(*(uint16_t *)NLA_DATA(a)) : -1;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_FLAGS);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_FLAGS);
 	s->flags = a ? *(int *)NLA_DATA(a) : -1;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_RST_REASON);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_RST_REASON);
 	s->reason = a ? *(uint8_t *)NLA_DATA(a) : -1;
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest),
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest),
 		    TCPTERM_SOCK_A_BYTES_DISCARDED);
 	s->discarded = a ? *(uint64_t *)NLA_DATA(a) : (uint64_t)-1;
 	if (s->family == AF_INET &&
-	    (!nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_SADDR4) ||
-	     NLA_LEN(nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_DADDR4)) != 4))
+	    (!tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_SADDR4) ||
+	     NLA_LEN(tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_DADDR4)) != 4))
 		s->family = -2;
 	if (s->family == AF_INET6 &&
-	    NLA_LEN(nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_SADDR6)) != 16)
+	    NLA_LEN(tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_SOCK_A_SADDR6)) != 16)
 		s->family = -2;
 }
 
@@ -1106,7 +1092,7 @@ static void rule_seen_collect(struct nlattr *nest, void *arg)
 	struct nlattr *a;
 	uint32_t id;
 
-	a = nla_get(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_ID);
+	a = tt_nla_find(NLA_DATA(nest), NLA_LEN(nest), TCPTERM_RULE_A_ID);
 	id = a ? *(uint32_t *)NLA_DATA(a) : 0;
 	if (id >= r->first && id - r->first < TCPTERM_RULES_MAX)
 		r->times[id - r->first]++;

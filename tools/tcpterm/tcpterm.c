@@ -285,12 +285,12 @@ static mnl_cb_t nl_ctl_cbs[NLMSG_MIN_TYPE] = {
 };
 
 /*
- * Send @nlh (an NLM_F_ACK request) and feed the answers to @cb until the
- * ACK.  Returns 0, or -1 with errno set (and nl->extack, if the kernel
- * said why).
+ * Send @nlh and feed the answers to @cb until @ctl's callbacks end the
+ * exchange.  Returns 0, or -1 with errno set (and nl->extack, if the
+ * kernel said why).
  */
-static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
-		   void *data)
+static int nl_exchange(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+		       void *data, mnl_cb_t *ctl)
 {
 	struct nl_talk t = { .nl = nl, .cb = cb, .data = data };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -307,11 +307,18 @@ static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
 			return -1;
 		errno = 0;
 		ret = mnl_cb_run2(buf, n, seq, nl->portid, nl_data_cb, &t,
-				  nl_ctl_cbs, NLMSG_MIN_TYPE);
+				  ctl, NLMSG_MIN_TYPE);
 		if (ret == MNL_CB_ERROR && errno == 0)
 			errno = EPROTO;
 	} while (ret > MNL_CB_STOP);
 	return ret < 0 ? -1 : 0;
+}
+
+/* An NLM_F_ACK request: its answers go to @cb until the ACK. */
+static int nl_talk(struct nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb,
+		   void *data)
+{
+	return nl_exchange(nl, nlh, cb, data, nl_ctl_cbs);
 }
 
 static struct nlmsghdr *genl_req(struct nl *nl, char *buf, uint16_t type,
@@ -957,30 +964,12 @@ static int nl_dump(struct nl *nl, uint8_t cmd, mnl_cb_t cb, void *data)
 		[NLMSG_ERROR]	= nl_error_cb,
 		[NLMSG_DONE]	= nl_done_cb,
 	};
-	struct nl_talk t = { .nl = nl, .cb = cb, .data = data };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh;
-	unsigned int seq;
-	ssize_t n;
-	int ret;
 
 	nlh = genl_req(nl, buf, nl->family, cmd, TCPTERM_GENL_VERSION);
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-	seq = nlh->nlmsg_seq;
-	nl->extack[0] = '\0';
-	if (mnl_socket_sendto(nl->sk, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	do {
-		n = mnl_socket_recvfrom(nl->sk, buf, sizeof(buf));
-		if (n < 0)
-			return -1;
-		errno = 0;
-		ret = mnl_cb_run2(buf, n, seq, nl->portid, nl_data_cb, &t, ctl,
-				  NLMSG_MIN_TYPE);
-		if (ret == MNL_CB_ERROR && errno == 0)
-			errno = EPROTO;
-	} while (ret > MNL_CB_STOP);
-	return ret < 0 ? -1 : 0;
+	return nl_exchange(nl, nlh, cb, data, ctl);
 }
 
 /*
