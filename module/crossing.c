@@ -20,11 +20,13 @@
  * before it could know we had stopped sending; any answer it expects can
  * never come.  Counted as late data.
  *
- * Crossings are counted for every TCP socket while the module is loaded
- * (per netns counters and netlink events): the tracepoint costs every
- * socket one comparison per state change.  Late data is seen only on
- * sockets with a policy (their sk_data_ready, once their FIN is queued),
- * so that no other socket pays per segment.  Sockets that opted in also
+ * Crossings are counted (per netns counters and netlink events) for
+ * sockets tcpterm tracks, and for every TCP socket of a namespace with
+ * net.tcpterm.watch_all set.  The tracepoint is attached only while
+ * either can happen (gate.c); then it costs every socket one call per
+ * state change.  Late data is seen only on sockets with a policy (their
+ * sk_data_ready, once their FIN is queued), so that no other socket pays
+ * per segment.  Sockets that opted in also
  * get the flags and time in TCPTERM_INFO, and with TCPTERM_CROSSING_ERROR
  * the EOF they would read becomes an error.
  */
@@ -39,6 +41,7 @@
 
 #include "crossing.h"
 #include "netlink.h"
+#include "ns.h"
 #include "sock.h"
 #include "tcphelp.h"
 
@@ -89,8 +92,12 @@ static bool tcpterm_flag(struct sock *sk, u32 flag)
 	return first;
 }
 
-/* inet_sock_set_state tracepoint; the socket is locked. */
-void tcpterm_crossing_state(const struct sock *csk, int oldstate, int newstate)
+/*
+ * inet_sock_set_state tracepoint; the socket is locked.  @owned: it has
+ * tcpterm's ops.  Others count only where the namespace watches all.
+ */
+void tcpterm_crossing_state(const struct sock *csk, int oldstate, int newstate,
+			    bool owned)
 {
 	struct sock *sk = (struct sock *)csk;
 
@@ -104,6 +111,8 @@ void tcpterm_crossing_state(const struct sock *csk, int oldstate, int newstate)
 	if (newstate != TCP_CLOSING || oldstate != TCP_FIN_WAIT1 ||
 	    sk->sk_protocol != IPPROTO_TCP || sk_is_mptcp(sk) ||
 	    !tcpterm_fin_sent(sk) || !check_net(sock_net(sk)))
+		return;
+	if (!owned && !tcpterm_ns_watch_all(sock_net(sk)))
 		return;
 
 	tcpterm_stat_add(sock_net(sk), TCPTERM_STAT_CROSSINGS, 1);

@@ -22,6 +22,10 @@
  *    sockets without tcpterm's ops.
  *  - the inet_sock_set_state tracepoint: crossings are state changes.
  *
+ * Only the option calls stay attached while the module is loaded.  The
+ * observers and the tracepoint are attached while the gate is open
+ * (gate.c): while some socket is tracked or some namespace configured.
+ *
  * Unload gives every socket its stock ops and callbacks back, then waits
  * for calls already inside tcpterm: each op and redirect counts itself in
  * tcpterm_inflight; RCU tasks covers the instructions before and after.
@@ -42,6 +46,7 @@
 
 #include "crossing.h"
 #include "drain.h"
+#include "gate.h"
 #include "hooks.h"
 #include "ns.h"
 #include "policy.h"
@@ -236,18 +241,18 @@ struct tcpterm_hook {
 
 /*
  * Where each hook sits (6.1 names; the same functions exist up to 7.2).
- * None is on a per-segment path: tcp_setsockopt/tcp_getsockopt are
- * system calls (the one place a socket can ask for tcpterm), tcp_reset
- * runs when a connection is reset, and a new child meets its listener
- * in inet_csk_complete_hashdance (regular handshake) or
- * inet_csk_reqsk_queue_add (syncookies, fastopen).  Everything a policy
- * does on a socket it does through that socket's own protocol ops and
- * callbacks, installed when the socket asks (below).
+ * None is on a per-segment path.  Always attached: tcp_setsockopt and
+ * tcp_getsockopt, system calls, the one place a socket can ask for
+ * tcpterm.  Attached only while the gate is open (gate.c), that is while
+ * some socket is tracked or some namespace has rules, defaults or
+ * watch_all: tcp_reset, run when a connection is reset, and the two
+ * places a new child meets its listener, inet_csk_complete_hashdance
+ * (regular handshake) and inet_csk_reqsk_queue_add (syncookies,
+ * fastopen).  Everything a policy does on a socket it does through that
+ * socket's own protocol ops and callbacks, installed when the socket
+ * asks (below).
  */
 static struct tcpterm_hook tcpterm_hooks[] = {
-	{ "tcp_reset",			tcpterm_ft_reset,	false },
-	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
-	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
 	{ "tcp_getsockopt",		tcpterm_ft_getsockopt,	true },
 	/*
 	 * Last: the only way in for a socket.  A failed init unwinds before
@@ -256,12 +261,25 @@ static struct tcpterm_hook tcpterm_hooks[] = {
 	{ "tcp_setsockopt",		tcpterm_ft_setsockopt,	true },
 };
 
+static struct tcpterm_hook tcpterm_gated_hooks[] = {
+	{ "tcp_reset",			tcpterm_ft_reset,	false },
+	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
+	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
+};
+
 static int tcpterm_hook_register(struct tcpterm_hook *h)
 {
 	char name[KSYM_NAME_LEN];
 	int err;
 
 	strscpy(name, h->name, sizeof(name));
+	/*
+	 * A gated hook is registered again after an unregister.  6.1's
+	 * ftrace_free_filter() frees the filter hashes but leaves the ops
+	 * pointing at them: start from a fresh ops each time, as for the
+	 * first registration.
+	 */
+	memset(&h->ops, 0, sizeof(h->ops));
 	h->ops.func = h->func;
 	/*
 	 * RECURSION: ftrace guards the callbacks against re-entry (a
@@ -458,8 +476,10 @@ static void tcpterm_tp_find(struct tracepoint *tp, void *priv)
 static void tcpterm_tp_state_probe(void *data, const struct sock *sk,
 				   const int oldstate, const int newstate)
 {
-	tcpterm_crossing_state(sk, oldstate, newstate);
-	if (tcpterm_prot_owns(sk))
+	bool owned = tcpterm_prot_owns(sk);
+
+	tcpterm_crossing_state(sk, oldstate, newstate, owned);
+	if (owned)
 		tcpterm_drain_state(sk, oldstate, newstate);
 	else if (tcpterm_ns_any() && oldstate == TCP_CLOSE &&
 		 newstate == TCP_SYN_SENT)
@@ -473,7 +493,9 @@ static int tcpterm_tp_register(void)
 {
 	int err;
 
-	for_each_kernel_tracepoint(tcpterm_tp_find, &tcpterm_tp_state);
+	/* Looked up once: the gate attaches it again and again. */
+	if (!tcpterm_tp_state)
+		for_each_kernel_tracepoint(tcpterm_tp_find, &tcpterm_tp_state);
 	if (!tcpterm_tp_state) {
 		pr_err("tracepoint inet_sock_set_state not found\n");
 		return -ENOENT;
@@ -506,12 +528,53 @@ static void tcpterm_hooks_wait(void)
 	synchronize_rcu_tasks();
 }
 
+/* Attach the hooks on shared paths: the gate opens (gate.c). */
+static int tcpterm_gate_open_hooks(void)
+{
+	int i, err;
+
+	err = tcpterm_tp_register();
+	if (err)
+		return err;
+	for (i = 0; i < ARRAY_SIZE(tcpterm_gated_hooks); i++) {
+		err = tcpterm_hook_register(&tcpterm_gated_hooks[i]);
+		if (err)
+			goto err_unwind;
+	}
+	return 0;
+
+err_unwind:
+	while (i--)
+		tcpterm_hook_unregister(&tcpterm_gated_hooks[i]);
+	tcpterm_tp_unregister();
+	return err;
+}
+
+/*
+ * The gate closes: nothing is tracked (a listener's child would be
+ * cloned from an untracked listener) and no namespace gives anything.
+ * Unregistering waits for callbacks in flight.
+ */
+static void tcpterm_gate_close_hooks(void)
+{
+	int i = ARRAY_SIZE(tcpterm_gated_hooks);
+
+	while (i--)
+		tcpterm_hook_unregister(&tcpterm_gated_hooks[i]);
+	tcpterm_tp_unregister();
+}
+
+static const struct tcpterm_gate_ops tcpterm_gate_hooks = {
+	.open	= tcpterm_gate_open_hooks,
+	.close	= tcpterm_gate_close_hooks,
+};
+
 int tcpterm_hooks_init(void)
 {
 	int i, err;
 
 	tcpterm_prot_init(&tcpterm_prot_hooks);
-	err = tcpterm_tp_register();
+	err = tcpterm_gate_attach(&tcpterm_gate_hooks);
 	if (err)
 		return err;
 
@@ -525,7 +588,7 @@ int tcpterm_hooks_init(void)
 err_unwind:
 	while (i--)
 		tcpterm_hook_unregister(&tcpterm_hooks[i]);
-	tcpterm_tp_unregister();
+	tcpterm_gate_detach();
 	tcpterm_hooks_wait();
 	return err;
 }
@@ -554,7 +617,7 @@ void tcpterm_hooks_exit(void)
 	synchronize_rcu();
 	while (i--)
 		tcpterm_hook_unregister(&tcpterm_hooks[i]);
-	tcpterm_tp_unregister();
+	tcpterm_gate_detach();
 	tcpterm_sock_for_each(tcpterm_release_one);
 	tcpterm_hooks_wait();
 }

@@ -30,6 +30,8 @@
  *                              sysctls) and rules, the socket dump
  *   sock.c                     per-socket state outside struct sock
  *   netlink.c                  per-netns counters, events
+ *   gate.c                     who needs the hooks on shared paths:
+ *                              attached only while someone does
  *
  * A lower layer that must reach a higher one gets a callback at init
  * (the store's tcpterm_sock_ops, prot.c's tcpterm_prot_hooks).  Version
@@ -38,6 +40,7 @@
 #include <linux/module.h>
 
 #include "drain.h"
+#include "gate.h"
 #include "hooks.h"
 #include "netlink.h"
 #include "ns.h"
@@ -59,6 +62,7 @@ static const struct {
 	int (*init)(void);
 	void (*exit)(void);
 } tcpterm_parts[] = {
+	{ tcpterm_gate_init,		tcpterm_gate_exit },
 	{ tcpterm_store_init,		tcpterm_sock_exit },
 	{ tcpterm_netlink_init,		tcpterm_netlink_exit },
 	{ tcpterm_ns_init,		tcpterm_ns_exit },

@@ -30,6 +30,7 @@
 #include <net/sock.h>
 #include <linux/tcpterm.h>
 
+#include "gate.h"
 #include "netlink.h"
 #include "ns.h"
 #include "sock.h"
@@ -58,6 +59,7 @@ struct tcpterm_ns {
 	unsigned int		nrules;
 	u32			last_id;
 	bool			active;		/* READ_ONCE; counted in the key */
+	u32			watch_all;	/* READ_ONCE; sysctl, 0 or 1 */
 };
 
 static unsigned int tcpterm_ns_id __read_mostly;
@@ -76,11 +78,34 @@ static void tcpterm_ns_update(struct tcpterm_ns *tn)
 
 	if (active == tn->active)
 		return;
+	/* The writer holds the gate: the hooks are attached. */
+	if (active && WARN_ON_ONCE(!tcpterm_gate_tryget()))
+		return;
 	WRITE_ONCE(tn->active, active);
-	if (active)
+	if (active) {
 		static_branch_deferred_inc(&tcpterm_ns_key);
-	else
+	} else {
 		static_branch_slow_dec_deferred(&tcpterm_ns_key);
+		tcpterm_gate_put();
+	}
+}
+
+/* watch_all on or off.  Called with tn->lock held, by a gate user. */
+static void tcpterm_ns_watch_set(struct tcpterm_ns *tn, u32 on)
+{
+	if (on == tn->watch_all)
+		return;
+	if (on && WARN_ON_ONCE(!tcpterm_gate_tryget()))
+		return;
+	WRITE_ONCE(tn->watch_all, on);
+	if (!on)
+		tcpterm_gate_put();
+}
+
+/* Are crossings of every socket of @net counted?  Any context. */
+bool tcpterm_ns_watch_all(const struct net *net)
+{
+	return READ_ONCE(tcpterm_ns(net)->watch_all);
 }
 
 /* The int options (options.h), by name. */
@@ -210,13 +235,52 @@ static int tcpterm_sysctl_handler(TCPTERM_CTL_TABLE *table, int write,
 	int err;
 
 	err = proc_douintvec_minmax(&tmp, write, buffer, lenp, ppos);
-	if (write && !err) {
-		mutex_lock(&tn->lock);
-		WRITE_ONCE(*field, val);
-		tcpterm_ns_update(tn);
-		mutex_unlock(&tn->lock);
-	}
-	return err;
+	if (!write || err)
+		return err;
+	/* A namespace that becomes active needs the hooks attached. */
+	err = tcpterm_gate_get();
+	if (err)
+		return err;
+	mutex_lock(&tn->lock);
+	WRITE_ONCE(*field, val);
+	tcpterm_ns_update(tn);
+	mutex_unlock(&tn->lock);
+	tcpterm_gate_put();
+	return 0;
+}
+
+/*
+ * net.tcpterm.watch_all: crossings of every TCP socket of the namespace
+ * are counted and reported, not only those of sockets tcpterm tracks.
+ * While any namespace has it, every state change of every TCP socket on
+ * the host costs a call (the tracepoint); without it, none does while
+ * nothing is tracked.
+ */
+static int tcpterm_watch_handler(TCPTERM_CTL_TABLE *table, int write,
+				 void *buffer, size_t *lenp, loff_t *ppos)
+{
+	struct tcpterm_ns *tn = table->extra1;
+	unsigned int val = READ_ONCE(tn->watch_all);
+	struct ctl_table tmp = {
+		.data	= &val,
+		.maxlen	= sizeof(val),
+		.mode	= table->mode,
+		.extra1	= SYSCTL_ZERO,
+		.extra2	= SYSCTL_ONE,
+	};
+	int err;
+
+	err = proc_douintvec_minmax(&tmp, write, buffer, lenp, ppos);
+	if (!write || err)
+		return err;
+	err = tcpterm_gate_get();
+	if (err)
+		return err;
+	mutex_lock(&tn->lock);
+	tcpterm_ns_watch_set(tn, val);
+	mutex_unlock(&tn->lock);
+	tcpterm_gate_put();
+	return 0;
 }
 
 static int tcpterm_sysctl_register(struct net *net, struct tcpterm_ns *tn)
@@ -224,8 +288,8 @@ static int tcpterm_sysctl_register(struct net *net, struct tcpterm_ns *tn)
 	struct ctl_table *table;
 	int i;
 
-	/* One more, zeroed: the end mark of kernels that count no size. */
-	table = kcalloc(TCPTERM_NSYSCTL + 1, sizeof(*table), GFP_KERNEL);
+	/* watch_all, then one zeroed: the end mark of older kernels. */
+	table = kcalloc(TCPTERM_NSYSCTL + 2, sizeof(*table), GFP_KERNEL);
 	if (!table)
 		return -ENOMEM;
 	for (i = 0; i < TCPTERM_NSYSCTL; i++) {
@@ -239,8 +303,14 @@ static int tcpterm_sysctl_register(struct net *net, struct tcpterm_ns *tn)
 		table[i].extra1 = tn;
 		table[i].extra2 = (void *)row;
 	}
+	table[i].procname = "watch_all";
+	table[i].data = &tn->watch_all;
+	table[i].maxlen = sizeof(u32);
+	table[i].mode = 0644;
+	table[i].proc_handler = tcpterm_watch_handler;
+	table[i].extra1 = tn;
 	tn->sysctl = tcpterm_register_net_sysctl(net, "net/tcpterm", table,
-						 TCPTERM_NSYSCTL);
+						 TCPTERM_NSYSCTL + 1);
 	if (!tn->sysctl) {
 		kfree(table);
 		return -ENOMEM;
@@ -409,12 +479,16 @@ static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
 		err = -ENOMEM;
 		goto err_free;
 	}
+	/* A namespace that becomes active needs the hooks attached. */
+	err = tcpterm_gate_get();
+	if (err)
+		goto err_msg;
 	mutex_lock(&tn->lock);
 	if (tn->nrules >= TCPTERM_RULES_MAX) {
 		mutex_unlock(&tn->lock);
 		NL_SET_ERR_MSG(info->extack, "too many rules in this namespace");
 		err = -ENOSPC;
-		goto err_msg;
+		goto err_gate;
 	}
 	/* Ids only grow, in list order: a dump resumes after the last. */
 	if (tn->last_id == U32_MAX) {
@@ -422,7 +496,7 @@ static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
 		NL_SET_ERR_MSG(info->extack,
 			       "the rule ids of this namespace are used up");
 		err = -ENOSPC;
-		goto err_msg;
+		goto err_gate;
 	}
 	r->id = ++tn->last_id;
 	list_add_tail_rcu(&r->node, &tn->rules);
@@ -433,6 +507,7 @@ static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
 			     TCPTERM_CMD_RULE_ADD);
 	err = !hdr || tcpterm_rule_fill(msg, r) ? -EMSGSIZE : 0;
 	mutex_unlock(&tn->lock);
+	tcpterm_gate_put();
 	if (err)
 		goto err_msg_only;
 	genlmsg_end(msg, hdr);
@@ -441,6 +516,8 @@ static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
 err_msg_only:
 	nlmsg_free(msg);
 	return err;
+err_gate:
+	tcpterm_gate_put();
 err_msg:
 	nlmsg_free(msg);
 err_free:
@@ -669,6 +746,7 @@ static void __net_exit tcpterm_ns_net_exit(struct net *net)
 	tcpterm_rules_flush(tn);
 	tn->defaults = tcpterm_default_params;
 	tcpterm_ns_update(tn);
+	tcpterm_ns_watch_set(tn, 0);
 	mutex_unlock(&tn->lock);
 	mutex_destroy(&tn->lock);
 }

@@ -24,6 +24,7 @@ static inline bool tcpterm_ns_any(void)
 
 void tcpterm_ns_defaults(const struct net *net, struct tcpterm_params *p);
 bool tcpterm_ns_params(const struct sock *sk, struct tcpterm_params *p);
+bool tcpterm_ns_watch_all(const struct net *net);
 
 int tcpterm_ns_init(void);
 void tcpterm_ns_exit(void);

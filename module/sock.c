@@ -24,6 +24,7 @@
 #include <linux/sock_diag.h>
 #include <net/sock.h>
 
+#include "gate.h"
 #include "netlink.h"
 #include "sock.h"
 
@@ -155,7 +156,9 @@ static bool tcpterm_sock_unlink(struct sock *sk, struct tcpterm_sock *ts)
 /*
  * Find or create the entry of @sk, a new one starting with the settings
  * @init: ERR_PTR(-ENOBUFS) over the namespace's bound, ERR_PTR(-ENOMEM)
- * when memory is short.
+ * when memory is short, ERR_PTR(-EAGAIN) when nobody holds the gate (the
+ * caller must be a user, or act for one: a tracked listener, an active
+ * namespace).
  */
 struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp,
 				      const struct tcpterm_params *init)
@@ -174,14 +177,20 @@ struct tcpterm_sock *tcpterm_sock_get(struct sock *sk, gfp_t gfp,
 	if (ts)
 		return ts;
 
+	/* An entry holds the gate: its socket's hooks stay attached. */
+	if (!tcpterm_gate_tryget())
+		return ERR_PTR(-EAGAIN);
 	ts = tcpterm_sock_alloc(sk, gfp, init);
-	if (IS_ERR(ts))
+	if (IS_ERR(ts)) {
+		tcpterm_gate_put();
 		return ts;
+	}
 	old = rhashtable_lookup_get_insert_fast(&tcpterm_socks, &ts->node,
 						tcpterm_sock_params);
 	if (old) {
 		tcpterm_net_uncharge(sock_net(sk));
 		kmem_cache_free(tcpterm_sock_cache, ts);
+		tcpterm_gate_put();
 		return IS_ERR(old) ? ERR_PTR(-ENOMEM) : old;
 	}
 	atomic_inc(&tcpterm_nsocks);
@@ -281,6 +290,7 @@ void tcpterm_sock_free(struct tcpterm_sock *ts)
 	if (ts->ext)
 		kfree(ts->ext->abort_work);
 	call_rcu(&ts->rcu, tcpterm_sock_free_rcu);
+	tcpterm_gate_put();
 }
 
 void tcpterm_sock_destroy(struct sock *sk)

@@ -15,6 +15,7 @@
 #include <linux/tcpterm.h>
 
 #include "drain.h"
+#include "gate.h"
 #include "ns.h"
 #include "prot.h"
 #include "sock.h"
@@ -67,7 +68,7 @@ static int tcpterm_set_int(struct sock *sk, int optname, int val)
 int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen)
 {
-	int val;
+	int val, err;
 
 	/* MPTCP refuses unknown levels itself; never track a subflow. */
 	if (sk_is_mptcp(sk))
@@ -79,7 +80,16 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
 		return -EFAULT;
-	return tcpterm_set_int(sk, optname, val);
+	/*
+	 * The socket's entry will hold the gate; until it exists, this
+	 * call does (the first one on an idle host attaches the hooks).
+	 */
+	err = tcpterm_gate_get();
+	if (err)
+		return err;
+	err = tcpterm_set_int(sk, optname, val);
+	tcpterm_gate_put();
+	return err;
 }
 
 static u8 tcpterm_peer_end(const struct sock *sk, bool peer_rst,

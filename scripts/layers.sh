@@ -23,7 +23,7 @@ declare -A layer=(
 	[prot]=3 [tcphelp]=3
 	[ns]=2
 	[sock]=1
-	[netlink]=0
+	[netlink]=0 [gate]=0
 )
 shared="options compat fault"
 

@@ -5,7 +5,9 @@
  *
  *   tcpterm_bench            the benchmark; the table ends the output
  *   tcpterm_bench zerocost   the workload of tcpterm_zerocost.sh, its
- *                            phases written to the trace_marker
+ *                            phases written to the trace_marker; with
+ *                            SNAP_SRC SNAP_DST, a copy of SNAP_SRC made
+ *                            while its one policied socket is open
  *
  * Configurations, run in rounds whose order rotates by one each round so
  * that drift in the (emulated) machine spreads over all of them:
@@ -406,6 +408,35 @@ static double bulk(const struct bench_lsn *l, int policy, double secs)
 	return got / 1e6 / t;
 }
 
+/*
+ * tcpterm keeps its hooks on shared paths for a second after the last
+ * tracked socket went (module/gate.c): a "loaded" run right after a
+ * policy's would measure them.  Wait until enabled_functions no longer
+ * lists tcp_reset (5 s at most), or sleep 2 s without tracefs.
+ */
+static void gate_settle(void)
+{
+	static const char *ef = "/sys/kernel/tracing/enabled_functions";
+	static char buf[1 << 16];
+	ssize_t n;
+	int i, fd;
+
+	for (i = 0; i < 50; i++) {
+		fd = open(ef, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			tt_msleep(2000);
+			return;
+		}
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		if (!strstr(buf, "tcp_reset "))
+			return;
+		tt_msleep(100);
+	}
+	printf("# tcpterm's hooks still attached after 5 s\n");
+}
+
 /* One run of every workload in configuration @c, round @r. */
 static void run_conf(const struct tt_topo *t, int c, int r)
 {
@@ -414,6 +445,8 @@ static void run_conf(const struct tt_topo *t, int c, int r)
 	struct bench_lsn l;
 
 	module_set(c != UNLOADED);
+	if (c == LOADED)
+		gate_settle();
 	bench_listen(t, &bench_v4, policy, &l);
 	tt_enter(t->cli_ns);
 	/* A short run first, to warm what the last configuration left. */
@@ -1024,7 +1057,28 @@ static void wait_acked(int fd)
 	TT_FAIL("%d bytes unacknowledged", outq);
 }
 
-static int zerocost(const char *path)
+/* Copy @src to @dst (a tracefs file has no size: read to the end). */
+static void copy_file(const char *src, const char *dst)
+{
+	char buf[4096];
+	int in, out;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (in < 0 || out < 0)
+		TT_FAIL("copy %s to %s", src, dst);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		if (write(out, buf, n) != n)
+			TT_FAIL("write %s", dst);
+	if (n < 0)
+		TT_FAIL("read %s", src);
+	close(in);
+	close(out);
+}
+
+static int zerocost(const char *path, const char *snap_src,
+		    const char *snap_dst)
 {
 	static const struct tt_variant *vs[] = { &bench_v4, &bench_v6 };
 	static char buf[BENCH_CHUNK];
@@ -1087,6 +1141,9 @@ static int zerocost(const char *path)
 	if (fd < 0 || setsockopt(fd, SOL_TCPTERM, TCPTERM_POLICY, &pol,
 				 sizeof(pol)))
 		TT_FAIL("setsockopt SOL_TCPTERM: is tcpterm loaded?");
+	/* What is attached while a socket is tracked. */
+	if (snap_src && snap_dst)
+		copy_file(snap_src, snap_dst);
 	close(fd);
 	mark("end");
 	return 0;
@@ -1100,9 +1157,12 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && !strcmp(argv[1], "zerocost"))
 		return zerocost(argc > 2 ? argv[2] :
-				"/sys/kernel/tracing/trace_marker");
+				"/sys/kernel/tracing/trace_marker",
+				argc > 4 ? argv[3] : NULL,
+				argc > 4 ? argv[4] : NULL);
 	if (argc > 1)
-		TT_FAIL("usage: %s [zerocost [TRACE_MARKER]]", argv[0]);
+		TT_FAIL("usage: %s [zerocost [TRACE_MARKER [SNAP_SRC SNAP_DST]]]",
+			argv[0]);
 	if (!getenv("TCPTERM_KO"))
 		TT_SKIP("TCPTERM_KO not set");
 	config();

@@ -486,21 +486,29 @@ TEST_F(plain46, fin_queued)
 	ASSERT_EQ(0, tt_recv(cli, buf, sizeof(buf), 2000));
 }
 
-/* Every socket is watched, opted in or not: the counter sees them all. */
-TEST_F(delayed46, parallel)
+/*
+ * 32 crossings at once, one socket tracked.  Counted: the tracked one,
+ * and with net.tcpterm.watch_all every other socket too.
+ */
+static void crossings_counted(struct __test_metadata *_metadata,
+			      struct tt_topo *t, const struct tt_variant *net,
+			      bool watch_all)
 {
 	enum { N = 32 };
-	struct tt_topo t = self->t;
 	struct tt_pair p[N];
 	long long c0, s0;
 	char buf[16];
 	int i;
 
+	if (watch_all) {
+		tt_sysctl(t->cli_ns, "/proc/sys/net/tcpterm/watch_all", "1");
+		tt_sysctl(t->srv_ns, "/proc/sys/net/tcpterm/watch_all", "1");
+	}
 	for (i = 0; i < N; i++)
-		tt_pair_open(&t, variant->net, &p[i]);
+		tt_pair_open(t, net, &p[i]);
 	track(p[0].cli, 0);
-	c0 = tt_stat(t.cli_ns, "Crossings");
-	s0 = tt_stat(t.srv_ns, "Crossings");
+	c0 = tt_stat(t->cli_ns, "Crossings");
+	s0 = tt_stat(t->srv_ns, "Crossings");
 	for (i = 0; i < N; i++)
 		ASSERT_EQ(0, shutdown(p[i].cli, SHUT_WR));
 	for (i = 0; i < N; i++)
@@ -510,10 +518,22 @@ TEST_F(delayed46, parallel)
 		ASSERT_EQ(0, tt_recv(p[i].srv, buf, sizeof(buf), 2000));
 	}
 	tt_msleep(tt_scaled(3 * tt_delay_ms));
-	ASSERT_EQ(c0 + N, tt_stat(t.cli_ns, "Crossings"));
-	ASSERT_EQ(s0 + N, tt_stat(t.srv_ns, "Crossings"));
+	ASSERT_EQ(c0 + (watch_all ? N : 1), tt_stat(t->cli_ns, "Crossings"));
+	ASSERT_EQ(s0 + (watch_all ? N : 0), tt_stat(t->srv_ns, "Crossings"));
 	expect_crossed(_metadata, p[0].cli, true);
-	expect_crossed(_metadata, p[1].cli, false);	/* untracked: counted only */
+	expect_crossed(_metadata, p[1].cli, false);	/* untracked */
+}
+
+/* watch_all: every socket is watched, opted in or not. */
+TEST_F(delayed46, parallel)
+{
+	crossings_counted(_metadata, &self->t, variant->net, true);
+}
+
+/* Without it, the untracked ones cost nothing and are not counted. */
+TEST_F(delayed46, parallel_unwatched)
+{
+	crossings_counted(_metadata, &self->t, variant->net, false);
 }
 
 static uint16_t local_port(int fd)
@@ -561,6 +581,8 @@ TEST_F(delayed46, event_crossing)
 	int nl;
 	char buf[16];
 
+	/* Untracked sockets: reported where the namespace watches all. */
+	tt_sysctl(t.cli_ns, "/proc/sys/net/tcpterm/watch_all", "1");
 	tt_pair_open(&t, v, &p);
 	nl = tt_events_open(t.cli_ns);
 	ASSERT_EQ(0, shutdown(p.cli, SHUT_WR));

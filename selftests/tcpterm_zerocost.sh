@@ -26,14 +26,18 @@
 #   data     the transfers, until every byte is acknowledged (+300 ms)
 #   close    close() of every socket, then 1 s for the teardown
 #   control  one setsockopt(SOL_TCPTERM): tcpterm code that must show,
-#            or the tracer is blind to the module and zero means nothing
+#            or the tracer is blind to the module and zero means nothing;
+#            the workload copies enabled_functions while that socket is
+#            open (the hooks a tracked socket attaches)
 #   end      the workload exits (its namespaces go)
 #
-# The data phase must show no call at all.  Outside it, every function
-# seen must be named in ZC_SETUP_CLOSE below: the places a connection is
-# born, changes state, closes and is destroyed, and tcpterm's functions
-# that run there.  (Tracepoint probes are seen through the module's own
-# functions only: a notrace probe would go unseen.)
+# The data phase must show no call at all.  In setup and close, every
+# function seen must be named in ZC_SETUP_CLOSE below: the option calls
+# and tcpterm's namespace setup and teardown, nothing per connection.
+# (Control and end belong to the one policied socket.  Tracepoint
+# probes are seen through the module's own functions only: a notrace
+# probe would go unseen.)  insmod must attach the option calls alone;
+# the control's socket attaches the rest, which goes again after it.
 # The cases run through ktap_run; the cleanup switches the tracer off and
 # leaves tcpterm loaded or not, as it was found.
 # shellcheck disable=SC2317 source=selftests/lib.sh
@@ -56,28 +60,20 @@ tcp_release_cb tcp_check_space tcp_poll tcp_v4_send_check
 tcp_v6_send_check ip_queue_xmit inet6_csk_xmit inet_recvmsg inet_sendmsg
 inet6_recvmsg inet6_sendmsg sock_recvmsg sock_sendmsg tcp_stream_memory_free"
 
-# What may run outside the data phase, by name: connection setup, state
-# changes, close and destruction (kernel functions tcpterm may attach
-# to), and tcpterm's functions that run there: its namespace state, the
-# listener's policy looked up for a new child, the state-change probe
-# (crossing detection watches every socket), the close and destroy hooks
-# and the "is any socket tracked" check they start with.  A new name is
-# allowed only once someone can say why it runs for a socket without a
-# policy.
-ZC_SETUP_CLOSE="inet_create inet6_create tcp_v4_init_sock tcp_v6_init_sock
-tcp_init_sock tcp_v4_connect tcp_v6_connect tcp_connect tcp_finish_connect
-tcp_init_transfer inet_csk_accept inet_accept inet_csk_complete_hashdance
-inet_csk_reqsk_queue_add tcp_set_state tcp_fin tcp_time_wait tcp_done
-__tcp_close tcp_close inet_release inet6_release tcp_shutdown
-tcp_v4_destroy_sock tcp_v6_destroy_sock inet_csk_destroy_sock
-tcpterm_net_init tcpterm_net_exit tcpterm_ns_net_init tcpterm_ns_net_exit
-tcpterm_sysctl_register tcpterm_rules_flush tcpterm_ns_update
-tcpterm_sock_inherit tcpterm_sock_lookup
-tcpterm_on_close tcpterm_sock_destroy tcpterm_sock_any tcpterm_tp_state_probe
-tcpterm_crossing_state tcpterm_drain_state tcpterm_prot_close
-tcpterm_prot_destroy tcpterm_drain_close tcpterm_sock_unlink
-tcpterm_deadline_orphan tcpterm_net_uncharge tcpterm_sock_free
-tcpterm_sock_free_rcu"
+# What insmod may attach on a host with no policy anywhere: the option
+# calls, system calls where a socket asks for tcpterm.  Everything else
+# (tcp_reset, the child observers, the state-change tracepoint) is
+# attached only while some socket is tracked or some namespace has
+# rules, defaults or watch_all (module/gate.c).
+ZC_IDLE_SITES="tcp_getsockopt tcp_setsockopt"
+
+# What may run outside the data phase, by name: the option calls, and
+# tcpterm's namespace setup and teardown (the workload's namespaces are
+# born and die there).  Nothing per connection.  A new name is allowed
+# only once someone can say why it runs for a socket without a policy.
+ZC_SETUP_CLOSE="$ZC_IDLE_SITES tcpterm_net_init tcpterm_net_exit
+tcpterm_ns_net_init tcpterm_ns_net_exit tcpterm_sysctl_register
+tcpterm_rules_flush tcpterm_ns_update tcpterm_ns_watch_set"
 
 setup() {
 	module_state_save
@@ -136,6 +132,7 @@ prepare() {
 	if loaded; then
 		rmmod tcpterm || { echo "rmmod tcpterm failed" >"$tmp/error"; return; }
 	fi
+	for f in $ZC_IDLE_SITES; do echo "$f"; done | sort >"$tmp/idle"
 	cat "$T/enabled_functions" >"$tmp/ef0"
 	kprobes >"$tmp/kp0"
 	insmod "$KO" || { echo "insmod $KO failed" >"$tmp/error"; return; }
@@ -169,7 +166,9 @@ prepare() {
 	echo function >"$T/current_tracer"
 	echo >"$T/trace"
 	echo 1 >"$T/tracing_on"
-	"$BENCH" zerocost "$T/trace_marker" >"$tmp/workload" 2>&1
+	: >"$tmp/sites_ctl"
+	"$BENCH" zerocost "$T/trace_marker" "$T/enabled_functions" \
+		"$tmp/ef_ctl" >"$tmp/workload" 2>&1
 	rc=$?
 	echo 0 >"$T/tracing_on"
 	cat "$T/trace" >"$tmp/trace"
@@ -178,6 +177,8 @@ prepare() {
 	kprobes >"$tmp/kp2"
 	sites_added "$tmp/ef0" "$tmp/ef2" "$tmp/kp0" "$tmp/kp2" |
 		sort -u >"$tmp/sites2"
+	[ -e "$tmp/ef_ctl" ] && sites_added "$tmp/ef0" "$tmp/ef_ctl" \
+		"$tmp/kp0" "$tmp/kp2" | sort -u >"$tmp/sites_ctl"
 	if [ $rc -ne 0 ]; then
 		sed 's/^/# workload: /' "$tmp/workload"
 		echo "workload failed ($rc)" >"$tmp/error"
@@ -222,7 +223,7 @@ per_segment_functions_have_no_callback() {
 	ready
 	bad=0
 	for f in $ZC_PER_SEGMENT; do
-		if grep -qx "$f" "$tmp/sites" "$tmp/sites2"; then
+		if grep -qx "$f" "$tmp/sites" "$tmp/sites2" "$tmp/sites_ctl"; then
 			log "tcpterm callback on per-segment function $f:"
 			log "  $(cat "$tmp/ef1" "$tmp/ef2" | grep "^$f " | head -n1)"
 			bad=1
@@ -260,11 +261,11 @@ setup_and_close_calls_are_named() {
 	for f in $ZC_SETUP_CLOSE; do
 		echo "$f"
 	done >"$tmp/named"
-	awk '$1 != "data" && $1 != "control" { print $2 }' "$tmp/counts" |
+	awk '$1 == "setup" || $1 == "close" { print $2 }' "$tmp/counts" |
 		sort -u >"$tmp/outside"
 	for f in $(only_in "$tmp/named" "$tmp/outside"); do
 		log "unnamed outside the data phase: $f ($(awk -v f="$f" \
-			'$2 == f && $1 != "data" && $1 != "control" {
+			'$2 == f && ($1 == "setup" || $1 == "close") {
 				printf "%s%s x%s", s, $1, $3; s = ", " }' \
 			"$tmp/counts"))"
 		bad=1
@@ -272,12 +273,44 @@ setup_and_close_calls_are_named() {
 	[ "$bad" -eq 0 ] || fail "tcpterm code ran at setup or close where nobody said why"
 }
 
+# insmod on an idle host attaches the option calls and nothing else.
+idle_module_attaches_only_the_option_calls() {
+	ready
+	if ! cmp -s "$tmp/idle" "$tmp/sites"; then
+		log "insmod attached: $(tr '\n' ' ' <"$tmp/sites")"
+		log "expected:        $(tr '\n' ' ' <"$tmp/idle")"
+		fail "an idle tcpterm has callbacks beyond the option calls"
+	fi
+}
+
+# The control's setsockopt(SOL_TCPTERM) attached the hooks on shared
+# paths (the socket is tracked); when it was gone, they went again.
+hooks_come_and_go_with_the_first_policy() {
+	ready
+	grep -qx tcp_reset "$tmp/sites_ctl" ||
+		fail "a tracked socket did not attach tcp_reset: $(tr '\n' ' ' <"$tmp/sites_ctl")"
+	# The hooks stay a second after the last user (gate.c).
+	i=0
+	while [ $i -lt 50 ]; do
+		cat "$T/enabled_functions" >"$tmp/ef3"
+		kprobes >"$tmp/kp3"
+		sites_added "$tmp/ef0" "$tmp/ef3" "$tmp/kp0" "$tmp/kp3" |
+			sort -u >"$tmp/sites3"
+		cmp -s "$tmp/idle" "$tmp/sites3" && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	fail "hooks still attached 10 s after the last policy went: $(tr '\n' ' ' <"$tmp/sites3")"
+}
+
 trap_cleanup
 setup
-ktap_plan 4
+ktap_plan 6
 prepare
 ktap_run per_segment_functions_have_no_callback
 ktap_run tracer_sees_tcpterm_code
 ktap_run data_path_runs_no_tcpterm_code
 ktap_run setup_and_close_calls_are_named
+ktap_run idle_module_attaches_only_the_option_calls
+ktap_run hooks_come_and_go_with_the_first_policy
 ktap_finish
