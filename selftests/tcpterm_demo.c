@@ -155,8 +155,9 @@ int main(void)
 	scene_crossing(0);
 	say("With TCPTERM_CROSSING_ERROR=1 the client learns the truth:");
 	scene_crossing(1);
-	say("\nEvery crossing is also counted per netns and sent as a generic");
-	say("netlink event (family \"tcpterm\", group \"events\").");
+	say("\nEvery crossing of a tracked socket (of every socket, with the");
+	say("sysctl net.tcpterm.watch_all=1) is also counted per netns and");
+	say("sent as a generic netlink event (family \"tcpterm\", group \"events\").");
 
 	say("\nScene 3: the server closes with a pipelined request unread");
 	say("(20 Mbit/s link, small client window: the answer is still queued).");

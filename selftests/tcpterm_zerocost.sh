@@ -38,6 +38,9 @@
 # probes are seen through the module's own functions only: a notrace
 # probe would go unseen.)  insmod must attach the option calls alone;
 # the control's socket attaches the rest, which goes again after it.
+# Last, a namespace of the test's own sets net.tcpterm.policy, then
+# watch_all: each attaches the rest at once, and taking it back lets
+# it go.
 # The cases run through ktap_run; the cleanup switches the tracer off and
 # leaves tcpterm loaded or not, as it was found.
 # shellcheck disable=SC2317 source=selftests/lib.sh
@@ -303,9 +306,54 @@ hooks_come_and_go_with_the_first_policy() {
 	fail "hooks still attached 10 s after the last policy went: $(tr '\n' ' ' <"$tmp/sites3")"
 }
 
+# The hooks attached now, relative to insmod, into $tmp/sites_now.
+sites_now() {
+	cat "$T/enabled_functions" >"$tmp/efn"
+	kprobes >"$tmp/kpn"
+	sites_added "$tmp/ef0" "$tmp/efn" "$tmp/kp0" "$tmp/kpn" |
+		sort -u >"$tmp/sites_now"
+}
+
+# Wait up to 5 s for the idle set (the gate lingers a second).
+wait_idle() {
+	i=0
+	while [ $i -lt 25 ]; do
+		sites_now
+		cmp -s "$tmp/idle" "$tmp/sites_now" && return 0
+		sleep 0.2
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# A namespace's settings hold the hooks: a default policy and
+# watch_all each attach them at once (the sysctl write does), and
+# taking the value back lets them go.
+namespace_settings_hold_the_hooks() {
+	ready
+	ns=tt-zc-ns-$$
+	/sbin/ip netns add $ns || fail "ip netns add"
+	bad=
+	for knob in policy watch_all; do
+		wait_idle || bad="hooks attached before $knob was set"
+		[ -z "$bad" ] || break
+		/sbin/ip netns exec $ns sh -c \
+			"echo 1 >/proc/sys/net/tcpterm/$knob" ||
+			{ bad="cannot write net.tcpterm.$knob"; break; }
+		sites_now
+		grep -qx tcp_reset "$tmp/sites_now" ||
+			{ bad="net.tcpterm.$knob=1 did not attach the hooks"; break; }
+		/sbin/ip netns exec $ns sh -c \
+			"echo 0 >/proc/sys/net/tcpterm/$knob"
+		wait_idle || { bad="hooks stayed after net.tcpterm.$knob=0"; break; }
+	done
+	/sbin/ip netns del $ns
+	[ -z "$bad" ] || fail "$bad: $(tr '\n' ' ' <"$tmp/sites_now")"
+}
+
 trap_cleanup
 setup
-ktap_plan 6
+ktap_plan 7
 prepare
 ktap_run per_segment_functions_have_no_callback
 ktap_run tracer_sees_tcpterm_code
@@ -313,4 +361,5 @@ ktap_run data_path_runs_no_tcpterm_code
 ktap_run setup_and_close_calls_are_named
 ktap_run idle_module_attaches_only_the_option_calls
 ktap_run hooks_come_and_go_with_the_first_policy
+ktap_run namespace_settings_hold_the_hooks
 ktap_finish
