@@ -28,6 +28,7 @@
  * is above zero.
  */
 #include <linux/atomic.h>
+#include <linux/errno.h>
 #include <linux/jiffies.h>
 #include <linux/mutex.h>
 #include <linux/workqueue.h>
@@ -42,12 +43,18 @@ static DEFINE_MUTEX(tcpterm_gate_lock);
 /* Under tcpterm_gate_lock. */
 static const struct tcpterm_gate_ops *tcpterm_gate_ops;
 static bool tcpterm_gate_open;
+static bool tcpterm_gate_gone;		/* the hook layer went */
 
-/* Attach the hooks, if the hook layer is there.  Gate lock held. */
+/*
+ * Attach the hooks, if the hook layer is there (before it came, the
+ * count alone is kept: tcpterm_gate_attach() opens).  Gate lock held.
+ */
 static int tcpterm_gate_do_open(void)
 {
 	int err;
 
+	if (tcpterm_gate_gone)
+		return -ENODEV;
 	if (tcpterm_gate_open || !tcpterm_gate_ops)
 		return 0;
 	err = tcpterm_gate_ops->open();
@@ -128,6 +135,7 @@ void tcpterm_gate_detach(void)
 	mutex_lock(&tcpterm_gate_lock);
 	tcpterm_gate_do_close();
 	tcpterm_gate_ops = NULL;
+	tcpterm_gate_gone = true;
 	mutex_unlock(&tcpterm_gate_lock);
 }
 

@@ -236,6 +236,7 @@ struct tcpterm_hook {
 	const char *name;
 	ftrace_func_t func;
 	bool modify_ip;
+	bool stuck;		/* unregister failed: never register again */
 	struct ftrace_ops ops;
 };
 
@@ -267,19 +268,18 @@ static struct tcpterm_hook tcpterm_gated_hooks[] = {
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
 };
 
-static int tcpterm_hook_register(struct tcpterm_hook *h)
+/*
+ * A hook's filter is set once, at load, and freed once, at unload; in
+ * between the gate may register and unregister the ops many times (6.1's
+ * ftrace_free_filter() leaves the ops pointing at the hashes it freed,
+ * so a filter must not be freed and set again on the same ops).
+ */
+static int tcpterm_hook_prepare(struct tcpterm_hook *h)
 {
 	char name[KSYM_NAME_LEN];
 	int err;
 
 	strscpy(name, h->name, sizeof(name));
-	/*
-	 * A gated hook is registered again after an unregister.  6.1's
-	 * ftrace_free_filter() frees the filter hashes but leaves the ops
-	 * pointing at them: start from a fresh ops each time, as for the
-	 * first registration.
-	 */
-	memset(&h->ops, 0, sizeof(h->ops));
 	h->ops.func = h->func;
 	/*
 	 * RECURSION: ftrace guards the callbacks against re-entry (a
@@ -298,27 +298,86 @@ static int tcpterm_hook_register(struct tcpterm_hook *h)
 		h->ops.flags |= FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY;
 
 	err = ftrace_set_filter(&h->ops, name, strlen(name), 1);
-	if (err) {
+	if (err)
 		pr_err("cannot hook %s: not a traceable function here (%d)\n",
 		       h->name, err);
-		return err;
-	}
-	err = register_ftrace_function(&h->ops);
-	if (err) {
-		if (err == -EBUSY)
-			pr_err("cannot hook %s: kernel.ftrace_enabled is 0, or another IPMODIFY user (livepatch?) owns it\n",
-			       h->name);
-		else
-			pr_err("cannot hook %s (%d)\n", h->name, err);
-		ftrace_free_filter(&h->ops);
-	}
 	return err;
 }
 
-static void tcpterm_hook_unregister(struct tcpterm_hook *h)
+static int tcpterm_hook_attach(struct tcpterm_hook *h)
 {
-	unregister_ftrace_function(&h->ops);
-	ftrace_free_filter(&h->ops);
+	int err;
+
+	/* An ops that failed to unregister may still be listed. */
+	if (h->stuck)
+		return -EBUSY;
+	err = register_ftrace_function(&h->ops);
+	if (err == -EBUSY)
+		pr_err("cannot hook %s: kernel.ftrace_enabled is 0, or another IPMODIFY user (livepatch?) owns it\n",
+		       h->name);
+	else if (err)
+		pr_err("cannot hook %s (%d)\n", h->name, err);
+	return err;
+}
+
+static void tcpterm_hook_detach(struct tcpterm_hook *h)
+{
+	int err = unregister_ftrace_function(&h->ops);
+
+	if (err) {
+		pr_err("cannot unhook %s (%d)\n", h->name, err);
+		h->stuck = true;
+	}
+}
+
+static void tcpterm_hook_release(struct tcpterm_hook *h)
+{
+	if (!h->stuck)
+		ftrace_free_filter(&h->ops);
+}
+
+/* Set the filters of @n hooks, or none. */
+static int tcpterm_hooks_prepare(struct tcpterm_hook *h, int n)
+{
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		err = tcpterm_hook_prepare(&h[i]);
+		if (err) {
+			while (i--)
+				tcpterm_hook_release(&h[i]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void tcpterm_hooks_release(struct tcpterm_hook *h, int n)
+{
+	while (n--)
+		tcpterm_hook_release(&h[n]);
+}
+
+/* Register @n hooks, or none. */
+static int tcpterm_hooks_attach(struct tcpterm_hook *h, int n)
+{
+	int i, err;
+
+	for (i = 0; i < n; i++) {
+		err = tcpterm_hook_attach(&h[i]);
+		if (err) {
+			while (i--)
+				tcpterm_hook_detach(&h[i]);
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void tcpterm_hooks_detach(struct tcpterm_hook *h, int n)
+{
+	while (n--)
+		tcpterm_hook_detach(&h[n]);
 }
 
 /*
@@ -531,22 +590,15 @@ static void tcpterm_hooks_wait(void)
 /* Attach the hooks on shared paths: the gate opens (gate.c). */
 static int tcpterm_gate_open_hooks(void)
 {
-	int i, err;
+	int err;
 
 	err = tcpterm_tp_register();
 	if (err)
 		return err;
-	for (i = 0; i < ARRAY_SIZE(tcpterm_gated_hooks); i++) {
-		err = tcpterm_hook_register(&tcpterm_gated_hooks[i]);
-		if (err)
-			goto err_unwind;
-	}
-	return 0;
-
-err_unwind:
-	while (i--)
-		tcpterm_hook_unregister(&tcpterm_gated_hooks[i]);
-	tcpterm_tp_unregister();
+	err = tcpterm_hooks_attach(tcpterm_gated_hooks,
+				   ARRAY_SIZE(tcpterm_gated_hooks));
+	if (err)
+		tcpterm_tp_unregister();
 	return err;
 }
 
@@ -557,10 +609,8 @@ err_unwind:
  */
 static void tcpterm_gate_close_hooks(void)
 {
-	int i = ARRAY_SIZE(tcpterm_gated_hooks);
-
-	while (i--)
-		tcpterm_hook_unregister(&tcpterm_gated_hooks[i]);
+	tcpterm_hooks_detach(tcpterm_gated_hooks,
+			     ARRAY_SIZE(tcpterm_gated_hooks));
 	tcpterm_tp_unregister();
 }
 
@@ -571,25 +621,36 @@ static const struct tcpterm_gate_ops tcpterm_gate_hooks = {
 
 int tcpterm_hooks_init(void)
 {
-	int i, err;
+	int err;
 
 	tcpterm_prot_init(&tcpterm_prot_hooks);
-	err = tcpterm_gate_attach(&tcpterm_gate_hooks);
+	err = tcpterm_hooks_prepare(tcpterm_gated_hooks,
+				    ARRAY_SIZE(tcpterm_gated_hooks));
 	if (err)
 		return err;
-
-	for (i = 0; i < ARRAY_SIZE(tcpterm_hooks); i++) {
-		err = tcpterm_hook_register(&tcpterm_hooks[i]);
-		if (err)
-			goto err_unwind;
-	}
+	err = tcpterm_hooks_prepare(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+	if (err)
+		goto err_gated;
+	err = tcpterm_gate_attach(&tcpterm_gate_hooks);
+	if (err)
+		goto err_hooks;
+	/*
+	 * The option calls last: the only way in for a socket.  A failed
+	 * init unwinds before any socket could have taken tcpterm's ops.
+	 */
+	err = tcpterm_hooks_attach(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+	if (err)
+		goto err_gate;
 	return 0;
 
-err_unwind:
-	while (i--)
-		tcpterm_hook_unregister(&tcpterm_hooks[i]);
+err_gate:
 	tcpterm_gate_detach();
 	tcpterm_hooks_wait();
+err_hooks:
+	tcpterm_hooks_release(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+err_gated:
+	tcpterm_hooks_release(tcpterm_gated_hooks,
+			      ARRAY_SIZE(tcpterm_gated_hooks));
 	return err;
 }
 
@@ -610,14 +671,16 @@ static void tcpterm_release_one(struct sock *sk, struct tcpterm_sock *ts)
  */
 void tcpterm_hooks_exit(void)
 {
-	int i = ARRAY_SIZE(tcpterm_hooks);
-
 	tcpterm_drain_stop();
 	tcpterm_sock_for_each(tcpterm_release_one);
 	synchronize_rcu();
-	while (i--)
-		tcpterm_hook_unregister(&tcpterm_hooks[i]);
+	tcpterm_hooks_detach(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+	/* A setsockopt already redirected attaches nothing after this. */
+	tcpterm_sockopt_stop();
 	tcpterm_gate_detach();
 	tcpterm_sock_for_each(tcpterm_release_one);
 	tcpterm_hooks_wait();
+	tcpterm_hooks_release(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+	tcpterm_hooks_release(tcpterm_gated_hooks,
+			      ARRAY_SIZE(tcpterm_gated_hooks));
 }

@@ -235,7 +235,8 @@ static int tcpterm_sysctl_handler(TCPTERM_CTL_TABLE *table, int write,
 	int err;
 
 	err = proc_douintvec_minmax(&tmp, write, buffer, lenp, ppos);
-	if (!write || err)
+	/* Writing the value it has changes nothing, and attaches nothing. */
+	if (!write || err || val == READ_ONCE(*field))
 		return err;
 	/* A namespace that becomes active needs the hooks attached. */
 	err = tcpterm_gate_get();
@@ -271,7 +272,7 @@ static int tcpterm_watch_handler(TCPTERM_CTL_TABLE *table, int write,
 	int err;
 
 	err = proc_douintvec_minmax(&tmp, write, buffer, lenp, ppos);
-	if (!write || err)
+	if (!write || err || val == READ_ONCE(tn->watch_all))
 		return err;
 	err = tcpterm_gate_get();
 	if (err)
@@ -481,8 +482,10 @@ static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
 	}
 	/* A namespace that becomes active needs the hooks attached. */
 	err = tcpterm_gate_get();
-	if (err)
+	if (err) {
+		NL_SET_ERR_MSG(info->extack, "cannot attach tcpterm's hooks");
 		goto err_msg;
+	}
 	mutex_lock(&tn->lock);
 	if (tn->nrules >= TCPTERM_RULES_MAX) {
 		mutex_unlock(&tn->lock);

@@ -8,6 +8,7 @@
  * of a socket that set none gets what its namespace gives it (ns.c),
  * the same way.
  */
+#include <linux/rwsem.h>
 #include <linux/uaccess.h>
 #include <net/mptcp.h>
 #include <net/sock.h>
@@ -65,6 +66,10 @@ static int tcpterm_set_int(struct sock *sk, int optname, int val)
 	return PTR_ERR_OR_ZERO(ts);
 }
 
+/* Readers: setsockopt() calls that may attach; the writer: unload. */
+static DECLARE_RWSEM(tcpterm_sockopt_sem);
+static bool tcpterm_sockopt_going;	/* under tcpterm_sockopt_sem */
+
 int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen)
 {
@@ -83,13 +88,28 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	/*
 	 * The socket's entry will hold the gate; until it exists, this
 	 * call does (the first one on an idle host attaches the hooks).
+	 * Unload waits for calls inside, and refuses later ones.
 	 */
-	err = tcpterm_gate_get();
-	if (err)
-		return err;
-	err = tcpterm_set_int(sk, optname, val);
-	tcpterm_gate_put();
+	down_read(&tcpterm_sockopt_sem);
+	err = tcpterm_sockopt_going ? -ENODEV : tcpterm_gate_get();
+	if (!err) {
+		err = tcpterm_set_int(sk, optname, val);
+		tcpterm_gate_put();
+	}
+	up_read(&tcpterm_sockopt_sem);
 	return err;
+}
+
+/*
+ * Unload: after this no setsockopt() gives a socket tcpterm's ops, so
+ * that the walk giving every socket its stock ops back misses none.
+ * Calls were redirected here before the hook went; they end first.
+ */
+void tcpterm_sockopt_stop(void)
+{
+	down_write(&tcpterm_sockopt_sem);
+	tcpterm_sockopt_going = true;
+	up_write(&tcpterm_sockopt_sem);
 }
 
 static u8 tcpterm_peer_end(const struct sock *sk, bool peer_rst,

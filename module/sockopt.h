@@ -12,5 +12,6 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 int tcpterm_getsockopt(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen);
 void tcpterm_sockopt_new_conn(struct sock *sk);
+void tcpterm_sockopt_stop(void);
 
 #endif /* _TCPTERM_SOCKOPT_H */

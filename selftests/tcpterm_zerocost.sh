@@ -344,7 +344,8 @@ namespace_settings_hold_the_hooks() {
 		grep -qx tcp_reset "$tmp/sites_now" ||
 			{ bad="net.tcpterm.$knob=1 did not attach the hooks"; break; }
 		/sbin/ip netns exec $ns sh -c \
-			"echo 0 >/proc/sys/net/tcpterm/$knob"
+			"echo 0 >/proc/sys/net/tcpterm/$knob" ||
+			{ bad="cannot write net.tcpterm.$knob back"; break; }
 		wait_idle || { bad="hooks stayed after net.tcpterm.$knob=0"; break; }
 	done
 	/sbin/ip netns del $ns
