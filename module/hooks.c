@@ -268,6 +268,9 @@ static struct tcpterm_hook tcpterm_gated_hooks[] = {
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
 };
 
+#define TCPTERM_NHOOKS	ARRAY_SIZE(tcpterm_hooks)
+#define TCPTERM_NGATED	ARRAY_SIZE(tcpterm_gated_hooks)
+
 /*
  * A hook's filter is set once, at load, and freed once, at unload; in
  * between the gate may register and unregister the ops many times (6.1's
@@ -336,48 +339,29 @@ static void tcpterm_hook_release(struct tcpterm_hook *h)
 		ftrace_free_filter(&h->ops);
 }
 
-/* Set the filters of @n hooks, or none. */
-static int tcpterm_hooks_prepare(struct tcpterm_hook *h, int n)
+/* @undo on each of the first @n hooks, last first. */
+static void tcpterm_hooks_undo(struct tcpterm_hook *h, int n,
+			       void (*undo)(struct tcpterm_hook *h))
+{
+	while (n--)
+		undo(&h[n]);
+}
+
+/* @step on each of @n hooks, in order; on a failure @undo the done ones. */
+static int tcpterm_hooks_all(struct tcpterm_hook *h, int n,
+			     int (*step)(struct tcpterm_hook *h),
+			     void (*undo)(struct tcpterm_hook *h))
 {
 	int i, err;
 
 	for (i = 0; i < n; i++) {
-		err = tcpterm_hook_prepare(&h[i]);
+		err = step(&h[i]);
 		if (err) {
-			while (i--)
-				tcpterm_hook_release(&h[i]);
+			tcpterm_hooks_undo(h, i, undo);
 			return err;
 		}
 	}
 	return 0;
-}
-
-static void tcpterm_hooks_release(struct tcpterm_hook *h, int n)
-{
-	while (n--)
-		tcpterm_hook_release(&h[n]);
-}
-
-/* Register @n hooks, or none. */
-static int tcpterm_hooks_attach(struct tcpterm_hook *h, int n)
-{
-	int i, err;
-
-	for (i = 0; i < n; i++) {
-		err = tcpterm_hook_attach(&h[i]);
-		if (err) {
-			while (i--)
-				tcpterm_hook_detach(&h[i]);
-			return err;
-		}
-	}
-	return 0;
-}
-
-static void tcpterm_hooks_detach(struct tcpterm_hook *h, int n)
-{
-	while (n--)
-		tcpterm_hook_detach(&h[n]);
 }
 
 /*
@@ -595,8 +579,8 @@ static int tcpterm_gate_open_hooks(void)
 	err = tcpterm_tp_register();
 	if (err)
 		return err;
-	err = tcpterm_hooks_attach(tcpterm_gated_hooks,
-				   ARRAY_SIZE(tcpterm_gated_hooks));
+	err = tcpterm_hooks_all(tcpterm_gated_hooks, TCPTERM_NGATED,
+				tcpterm_hook_attach, tcpterm_hook_detach);
 	if (err)
 		tcpterm_tp_unregister();
 	return err;
@@ -609,8 +593,8 @@ static int tcpterm_gate_open_hooks(void)
  */
 static void tcpterm_gate_close_hooks(void)
 {
-	tcpterm_hooks_detach(tcpterm_gated_hooks,
-			     ARRAY_SIZE(tcpterm_gated_hooks));
+	tcpterm_hooks_undo(tcpterm_gated_hooks, TCPTERM_NGATED,
+			   tcpterm_hook_detach);
 	tcpterm_tp_unregister();
 }
 
@@ -624,11 +608,12 @@ int tcpterm_hooks_init(void)
 	int err;
 
 	tcpterm_prot_init(&tcpterm_prot_hooks);
-	err = tcpterm_hooks_prepare(tcpterm_gated_hooks,
-				    ARRAY_SIZE(tcpterm_gated_hooks));
+	err = tcpterm_hooks_all(tcpterm_gated_hooks, TCPTERM_NGATED,
+				tcpterm_hook_prepare, tcpterm_hook_release);
 	if (err)
 		return err;
-	err = tcpterm_hooks_prepare(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+	err = tcpterm_hooks_all(tcpterm_hooks, TCPTERM_NHOOKS,
+				tcpterm_hook_prepare, tcpterm_hook_release);
 	if (err)
 		goto err_gated;
 	err = tcpterm_gate_attach(&tcpterm_gate_hooks);
@@ -638,7 +623,8 @@ int tcpterm_hooks_init(void)
 	 * The option calls last: the only way in for a socket.  A failed
 	 * init unwinds before any socket could have taken tcpterm's ops.
 	 */
-	err = tcpterm_hooks_attach(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+	err = tcpterm_hooks_all(tcpterm_hooks, TCPTERM_NHOOKS,
+				tcpterm_hook_attach, tcpterm_hook_detach);
 	if (err)
 		goto err_gate;
 	return 0;
@@ -647,10 +633,10 @@ err_gate:
 	tcpterm_gate_detach();
 	tcpterm_hooks_wait();
 err_hooks:
-	tcpterm_hooks_release(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+	tcpterm_hooks_undo(tcpterm_hooks, TCPTERM_NHOOKS, tcpterm_hook_release);
 err_gated:
-	tcpterm_hooks_release(tcpterm_gated_hooks,
-			      ARRAY_SIZE(tcpterm_gated_hooks));
+	tcpterm_hooks_undo(tcpterm_gated_hooks, TCPTERM_NGATED,
+			   tcpterm_hook_release);
 	return err;
 }
 
@@ -674,13 +660,13 @@ void tcpterm_hooks_exit(void)
 	tcpterm_drain_stop();
 	tcpterm_sock_for_each(tcpterm_release_one);
 	synchronize_rcu();
-	tcpterm_hooks_detach(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
+	tcpterm_hooks_undo(tcpterm_hooks, TCPTERM_NHOOKS, tcpterm_hook_detach);
 	/* A setsockopt already redirected attaches nothing after this. */
 	tcpterm_sockopt_stop();
 	tcpterm_gate_detach();
 	tcpterm_sock_for_each(tcpterm_release_one);
 	tcpterm_hooks_wait();
-	tcpterm_hooks_release(tcpterm_hooks, ARRAY_SIZE(tcpterm_hooks));
-	tcpterm_hooks_release(tcpterm_gated_hooks,
-			      ARRAY_SIZE(tcpterm_gated_hooks));
+	tcpterm_hooks_undo(tcpterm_hooks, TCPTERM_NHOOKS, tcpterm_hook_release);
+	tcpterm_hooks_undo(tcpterm_gated_hooks, TCPTERM_NGATED,
+			   tcpterm_hook_release);
 }
