@@ -106,8 +106,9 @@ bool tcpterm_gate_tryget(void)
 /* Any context. */
 void tcpterm_gate_put(void)
 {
+	/* Detaching waits for RCU-tasks grace periods: a long work item. */
 	if (atomic_dec_and_test(&tcpterm_gate_users))
-		mod_delayed_work(system_wq, &tcpterm_gate_work,
+		mod_delayed_work(system_long_wq, &tcpterm_gate_work,
 				 msecs_to_jiffies(tcpterm_gate_linger_ms));
 }
 

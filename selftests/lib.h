@@ -144,6 +144,12 @@ void tt_msleep(int ms);
 long long tt_snmp(int ns, const char *table, const char *field);
 long long tt_stat(int ns, const char *name);	/* /proc/net/tcpterm */
 
+/*
+ * Are tcpterm's hooks on shared paths attached (module/gate.c)?  1 or
+ * 0 by enabled_functions (tcp_reset listed), -1 without tracefs.
+ */
+int tt_gate_open(void);
+
 struct tt_event {
 	int kind, family, reason;
 	uint16_t sport, dport;	/* host order */

@@ -416,25 +416,16 @@ static double bulk(const struct bench_lsn *l, int policy, double secs)
  */
 static void gate_settle(void)
 {
-	static const char *ef = "/sys/kernel/tracing/enabled_functions";
-	static char buf[1 << 16];
-	ssize_t n;
-	int i, fd;
+	int i;
 
-	for (i = 0; i < 50; i++) {
-		fd = open(ef, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			tt_msleep(2000);
-			return;
-		}
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-		buf[n > 0 ? n : 0] = 0;
-		if (!strstr(buf, "tcp_reset "))
-			return;
-		tt_msleep(100);
+	if (tt_gate_open() < 0) {
+		tt_msleep(2000);
+		return;
 	}
-	printf("# tcpterm's hooks still attached after 5 s\n");
+	for (i = 0; i < 50 && tt_gate_open(); i++)
+		tt_msleep(100);
+	if (i == 50)
+		printf("# tcpterm's hooks still attached after 5 s\n");
 }
 
 /* One run of every workload in configuration @c, round @r. */

@@ -9,12 +9,14 @@
  * module is loaded, the kernel log is clean (the runner checks), and the
  * module's own count of tracked sockets is back to zero.
  *
- * One case (kselftest_harness.h): stress.reload, 600 s (times
- * TCPTERM_TIME_SCALE); each worker alternates IPv4 and IPv6.
+ * Cases (kselftest_harness.h), 600 s each (times TCPTERM_TIME_SCALE):
+ * stress.reload, where each worker alternates IPv4 and IPv6; and
+ * stress.gate_flaps (below).
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -60,8 +62,12 @@ static bool is_reset(long r)
 	return r == -ECONNRESET || r == -ECONNABORTED || r == -EPIPE;
 }
 
-/* One connection; fails the test on silent data loss. */
-static void one(const struct tt_topo *t, const struct tt_variant *v, int lsn)
+/*
+ * One connection; fails the test on silent data loss.  @tracked: with
+ * tcpterm options (a random policy), else a socket that never asks.
+ */
+static void one(const struct tt_topo *t, const struct tt_variant *v, int lsn,
+		bool tracked)
 {
 	struct linger lg = { 1, 0 };
 	int policy = rnd(3), s = rnd(S_MAX), len = 1 + rnd(20000);
@@ -71,12 +77,18 @@ static void one(const struct tt_topo *t, const struct tt_variant *v, int lsn)
 
 	timeouts(cli);
 	timeouts(srv);
-	/* The module may be away right now: ENOPROTOOPT is fine. */
-	setsockopt(srv, SOL_TCPTERM, TCPTERM_POLICY, &policy, sizeof(policy));
-	setsockopt(cli, SOL_TCPTERM, TCPTERM_POLICY, &policy, sizeof(policy));
-	setsockopt(srv, SOL_TCPTERM, TCPTERM_DRAIN_TIME_MS, &drain_ms, 4);
-	setsockopt(srv, SOL_TCPTERM, TCPTERM_GRACE_MS, &grace_ms, 4);
-	setsockopt(cli, SOL_TCPTERM, TCPTERM_GRACE_MS, &grace_ms, 4);
+	if (!tracked) {
+		policy = TCPTERM_POLICY_DEFAULT;
+	} else {
+		/* The module may be away right now: ENOPROTOOPT is fine. */
+		setsockopt(srv, SOL_TCPTERM, TCPTERM_POLICY, &policy,
+			   sizeof(policy));
+		setsockopt(cli, SOL_TCPTERM, TCPTERM_POLICY, &policy,
+			   sizeof(policy));
+		setsockopt(srv, SOL_TCPTERM, TCPTERM_DRAIN_TIME_MS, &drain_ms, 4);
+		setsockopt(srv, SOL_TCPTERM, TCPTERM_GRACE_MS, &grace_ms, 4);
+		setsockopt(cli, SOL_TCPTERM, TCPTERM_GRACE_MS, &grace_ms, 4);
+	}
 
 	switch (s) {
 	case S_NORMAL:
@@ -152,7 +164,7 @@ static void worker(const struct tt_topo *t, const struct tt_variant *v6,
 	lsn4 = tt_listen(t, v4, -1);
 	lsn6 = tt_listen(t, v6, -1);
 	for (i = 0; i < tt_conns_per_worker; i++)
-		one(t, (i & 1) ? v6 : v4, (i & 1) ? lsn6 : lsn4);
+		one(t, (i & 1) ? v6 : v4, (i & 1) ? lsn6 : lsn4, true);
 	close(lsn4);
 	close(lsn6);
 }
@@ -233,6 +245,96 @@ TEST_F_TIMEOUT(stress, reload, 600)
 	TT_LOG("tracked sockets left: client %lld, server %lld", cli_n, srv_n);
 	ASSERT_EQ(0, cli_n);
 	ASSERT_EQ(0, srv_n);
+}
+
+/*
+ * The gate (module/gate.c) attaches tcpterm's hooks on shared paths
+ * while some socket is tracked and detaches them a second after the
+ * last one went.  Here it opens and closes again and again while other
+ * connections, never tracked, run through the very functions being
+ * patched (their children meet their listener, their resets, every
+ * state change): a burst of tracked connections, then a pause longer
+ * than the gate lingers, tt_gate_cycles times.  A watcher counts the
+ * closings it sees in enabled_functions.
+ */
+static const int tt_gate_cycles = 8;
+
+/* Until @stop is readable (its writer closed): untracked connections. */
+static void untracked_worker(const struct tt_topo *t, int stop)
+{
+	int lsn4, lsn6, i;
+	struct pollfd p = { .fd = stop, .events = POLLIN };
+
+	srandom(getpid());
+	lsn4 = tt_listen(t, &tt_ipv4, -1);
+	lsn6 = tt_listen(t, &tt_ipv6, -1);
+	for (i = 0; !poll(&p, 1, 0); i++)
+		one(t, (i & 1) ? &tt_ipv6 : &tt_ipv4, (i & 1) ? lsn6 : lsn4,
+		    false);
+	close(lsn4);
+	close(lsn6);
+}
+
+/* Until @stop is readable: how many times the gate closed, at most 255. */
+static int gate_watcher(int stop)
+{
+	struct pollfd p = { .fd = stop, .events = POLLIN };
+	bool was = tt_gate_open() > 0, now;
+	int closed = 0;
+
+	while (!poll(&p, 1, 20)) {
+		now = tt_gate_open() > 0;
+		if (was && !now && closed < 255)
+			closed++;
+		was = now;
+	}
+	return closed;
+}
+
+TEST_F_TIMEOUT(stress, gate_flaps, 600)
+{
+	struct tt_topo t = self->t;
+	int stop[2], i, status, lsn4, lsn6;
+	pid_t watcher;
+
+	if (tt_gate_open() < 0)
+		SKIP(return, "no enabled_functions to watch the gate in");
+	ASSERT_EQ(0, pipe(stop));
+	watcher = fork();
+	if (!watcher) {
+		close(stop[1]);
+		_exit(gate_watcher(stop[0]));
+	}
+	for (i = 0; i < 2; i++)
+		if (fork() == 0) {
+			close(stop[1]);
+			alarm(tt_scaled(400));
+			untracked_worker(&t, stop[0]);
+			_exit(0);
+		}
+	close(stop[0]);
+
+	srandom(getpid());
+	lsn4 = tt_listen(&t, &tt_ipv4, -1);
+	lsn6 = tt_listen(&t, &tt_ipv6, -1);
+	for (i = 0; i < tt_gate_cycles; i++) {
+		one(&t, &tt_ipv4, lsn4, true);
+		one(&t, &tt_ipv6, lsn6, true);
+		/* Drains and graces end; then the gate lingers a second. */
+		tt_msleep(tt_scaled(300) + 6000);
+	}
+	close(lsn4);
+	close(lsn6);
+	close(stop[1]);
+
+	ASSERT_EQ(watcher, waitpid(watcher, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	TT_LOG("the gate closed %d times in %d cycles", WEXITSTATUS(status),
+	       tt_gate_cycles);
+	ASSERT_GE(WEXITSTATUS(status), tt_gate_cycles);
+	wait_children(_metadata, 2);
+	ASSERT_EQ(0, tt_stat(t.cli_ns, "TrackedSockets"));
+	ASSERT_EQ(0, tt_stat(t.srv_ns, "TrackedSockets"));
 }
 
 TT_HARNESS_MAIN
