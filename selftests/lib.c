@@ -353,18 +353,24 @@ void tt_send(int fd, size_t n)
 	}
 }
 
-int tt_wait_closed(int fd, int timeout_ms)
+int tt_tcp_state(int fd)
 {
 	struct tcp_info ti;
-	socklen_t len;
-	int waited;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		TT_FAIL("TCP_INFO");
+	return ti.tcpi_state;
+}
+
+int tt_wait_closed(int fd, int timeout_ms)
+{
+	int waited, state;
 
 	for (waited = 0; ; waited += 10) {
-		len = sizeof(ti);
-		if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-			TT_FAIL("TCP_INFO");
-		if (ti.tcpi_state == TCP_CLOSE || waited >= tt_scaled(timeout_ms))
-			return ti.tcpi_state;
+		state = tt_tcp_state(fd);
+		if (state == TCP_CLOSE || waited >= tt_scaled(timeout_ms))
+			return state;
 		tt_msleep(10);
 	}
 }

@@ -126,6 +126,8 @@ void tt_wait_inq(int fd, int n);
 long tt_recv(int fd, void *buf, size_t len, int timeout_ms);
 /* Send exactly @n bytes of filler. */
 void tt_send(int fd, size_t n);
+/* @fd's TCP state (tcpi_state of TCP_INFO). */
+int tt_tcp_state(int fd);
 /* Wait until the kernel has closed @fd's connection; its tcpi_state. */
 int tt_wait_closed(int fd, int timeout_ms);
 /*

@@ -349,8 +349,6 @@ TEST_F_TIMEOUT(net, grace_orphan, 60)
 	const struct tt_variant *v = variant->net;
 	int grace = tt_scaled(500), evfd;
 	struct tt_pair p, stock;
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 	long long t0;
 	struct tt_topo t = self->t;
 
@@ -367,8 +365,7 @@ TEST_F_TIMEOUT(net, grace_orphan, 60)
 	tt_expect_forced(_metadata, evfd, TCPTERM_RST_GRACE);
 	ASSERT_EQ(0, tt_stat_wait(t.srv_ns, "TrackedSockets", 0, 2000));
 	/* Without the option the half-closed connection just stays. */
-	ASSERT_EQ(0, getsockopt(stock.cli, IPPROTO_TCP, TCP_INFO, &ti, &len));
-	ASSERT_EQ(TCP_CLOSE_WAIT, ti.tcpi_state);
+	ASSERT_EQ(TCP_CLOSE_WAIT, tt_tcp_state(stock.cli));
 }
 
 /* SHUT_WR, fd kept: the owner reads ETIMEDOUT and sees it in INFO. */
@@ -530,8 +527,6 @@ TEST_F_TIMEOUT(net46, drain_quiet_fin_wait2, 60)
 	const struct tt_variant *v = variant->net;
 	int limit = tt_scaled(300);
 	long long srv_rsts, cli_rsts;
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
 	struct tt_topo t = self->t;
 	struct tt_pair p;
 	char c;
@@ -544,8 +539,7 @@ TEST_F_TIMEOUT(net46, drain_quiet_fin_wait2, 60)
 	close(p.srv);
 	ASSERT_EQ(0, tt_recv(p.cli, &c, 1, 2000));
 	tt_msleep(3 * limit);
-	ASSERT_EQ(0, getsockopt(p.cli, IPPROTO_TCP, TCP_INFO, &ti, &len));
-	ASSERT_EQ(TCP_CLOSE_WAIT, ti.tcpi_state);
+	ASSERT_EQ(TCP_CLOSE_WAIT, tt_tcp_state(p.cli));
 	ASSERT_EQ(0, tt_so_error(p.cli));
 	close(p.cli);
 	tt_msleep(tt_scaled(200));

@@ -543,16 +543,6 @@ static bool tt_module(const struct tt_topo *t)
 	return !access("/proc/self/net/tcpterm", R_OK);
 }
 
-static int tt_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		TT_FAIL("TCP_INFO");
-	return ti.tcpi_state;
-}
-
 static void tt_log_seg(const char *who, const struct tt_seg *s,
 		       __u32 rcv_nxt)
 {
@@ -707,7 +697,7 @@ static void hostile(struct __test_metadata *_metadata,
 	}
 	ASSERT_EQ(0, tt_so_error(p.cli));
 	ASSERT_EQ(setup == TT_DRAIN ? TCP_CLOSE_WAIT : TCP_ESTABLISHED,
-		  tt_state(p.cli));
+		  tt_tcp_state(p.cli));
 
 	/* The connection lives on: real data is handled as the setup says. */
 	tt_send(p.cli, tt_len);

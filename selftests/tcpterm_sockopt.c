@@ -385,16 +385,6 @@ static void hd_late_data(struct __test_metadata *_metadata,
 	ASSERT_EQ(100, d.discarded);
 }
 
-static int tcp_state(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return -1;
-	return ti.tcpi_state;
-}
-
 /*
  * The server in LAST_ACK with its FIN still queued: the client sent
  * tt_unread bytes and its FIN, stopped reading with a small receive
@@ -412,16 +402,16 @@ static void last_ack_setup(struct __test_metadata *_metadata,
 	tt_send(p->cli, tt_unread);
 	ASSERT_EQ(0, shutdown(p->cli, SHUT_WR));
 	tt_wait_inq(p->srv, tt_unread);
-	while (tcp_state(p->srv) != TCP_CLOSE_WAIT && waited < tt_scaled(2000)) {
+	while (tt_tcp_state(p->srv) != TCP_CLOSE_WAIT && waited < tt_scaled(2000)) {
 		tt_msleep(10);
 		waited += 10;
 	}
-	ASSERT_EQ(TCP_CLOSE_WAIT, tcp_state(p->srv));
+	ASSERT_EQ(TCP_CLOSE_WAIT, tt_tcp_state(p->srv));
 	while (send(p->srv, chunk, sizeof(chunk), MSG_DONTWAIT) > 0)
 		;
 	ASSERT_EQ(EAGAIN, errno);
 	ASSERT_EQ(0, shutdown(p->srv, SHUT_WR));
-	ASSERT_EQ(TCP_LAST_ACK, tcp_state(p->srv));
+	ASSERT_EQ(TCP_LAST_ACK, tt_tcp_state(p->srv));
 	ASSERT_EQ(0, ioctl(p->srv, SIOCOUTQNSD, &unsent));
 	ASSERT_LT(0, unsent);
 }
@@ -518,7 +508,7 @@ TEST_F(net, hd_shutrd_closing)
 	ASSERT_EQ(0, shutdown(cli, SHUT_WR));	/* FIN queued, not sent */
 	ASSERT_EQ(0, shutdown(srv, SHUT_WR));
 	tt_msleep(tt_scaled(100));
-	ASSERT_EQ(TCP_CLOSING, tcp_state(cli));
+	ASSERT_EQ(TCP_CLOSING, tt_tcp_state(cli));
 	ASSERT_EQ(0, ioctl(cli, SIOCOUTQNSD, &unsent));
 	ASSERT_LT(0, unsent);
 
