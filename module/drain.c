@@ -67,6 +67,7 @@
 
 #include "drain.h"
 #include "netlink.h"
+#include "notice.h"
 #include "prot.h"
 #include "sock.h"
 #include "tcphelp.h"
@@ -523,13 +524,14 @@ static void tcpterm_fin_queued(struct sock *sk, struct tcpterm_sock *ts,
 	ext->una_seen = READ_ONCE(tcp_sk(sk)->snd_una);
 }
 
-/* Would close() of @sk be held?  Socket locked. */
-static bool tcpterm_hold_wanted(struct sock *sk, struct tcpterm_sock *ts)
+/* Would close() of @sk be held (@drain: as DRAIN)?  Socket locked. */
+static bool tcpterm_hold_wanted(struct sock *sk, struct tcpterm_sock *ts,
+				bool drain)
 {
 	if (!((1 << sk->sk_state) & tcpterm_hold_states) ||
 	    READ_ONCE(tcpterm_dl_stopping))
 		return false;
-	if (READ_ONCE(ts->p.policy) == TCPTERM_POLICY_DRAIN)
+	if (drain)
 		return true;
 	/* Unread input without DRAIN: the stock RST, not a grace. */
 	return READ_ONCE(ts->p.grace_ms) && !tcpterm_unread(sk);
@@ -549,7 +551,10 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 		return false;
 
 	lock_sock(sk);
-	if (!tcpterm_hold_wanted(sk, ts) ||
+	/* A connection that sends the notice ends as DRAIN ends it. */
+	if (!READ_ONCE(tcpterm_dl_stopping) && tcpterm_notice_close(sk, ts))
+		drain = true;
+	if (!tcpterm_hold_wanted(sk, ts, drain) ||
 	    !tcpterm_sock_ext(ts, GFP_KERNEL)) {
 		release_sock(sk);
 		return false;

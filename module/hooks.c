@@ -31,6 +31,8 @@
  * tcpterm_inflight; RCU tasks covers the instructions before and after.
  */
 #include <linux/atomic.h>
+#include <linux/bpf-cgroup.h>
+#include <linux/filter.h>
 #include <linux/ftrace.h>
 #include <linux/kallsyms.h>
 #include <linux/module.h>
@@ -48,6 +50,7 @@
 #include "drain.h"
 #include "gate.h"
 #include "hooks.h"
+#include "notice.h"
 #include "ns.h"
 #include "policy.h"
 #include "prot.h"
@@ -156,6 +159,14 @@ TCPTERM_FTRACE_CB(tcpterm_ft_reset)
 				 (struct sk_buff *)tcpterm_ftrace_arg(fregs, 1));
 }
 
+/* The stock kernel asks sock_ops programs something (notice.c). */
+TCPTERM_FTRACE_CB(tcpterm_ft_sock_ops)
+{
+	tcpterm_notice_sock_ops((struct sock *)tcpterm_ftrace_arg(fregs, 0),
+				(struct bpf_sock_ops_kern *)
+				tcpterm_ftrace_arg(fregs, 1));
+}
+
 /*
  * A child of a listener with tcpterm's ops is queued (softirq).  It was
  * cloned with the listener's ops; it keeps them only with an entry of
@@ -181,7 +192,7 @@ static void tcpterm_inherit(struct sock *listener, struct sock *child)
 			net_warn_ratelimited("no memory, child socket keeps the default policy\n");
 		return;
 	}
-	tcpterm_prot_attach(child, READ_ONCE(ts->p.crossing_error));
+	tcpterm_prot_attach(child, tcpterm_sock_io(ts));
 }
 
 /*
@@ -228,6 +239,9 @@ TCPTERM_ASSERT_TYPE(tcp_reset, void (*)(struct sock *, struct sk_buff *));
 TCPTERM_ASSERT_TYPE(inet_csk_complete_hashdance,
 		    struct sock *(*)(struct sock *, struct sock *,
 				     struct request_sock *, bool));
+TCPTERM_ASSERT_TYPE(__cgroup_bpf_run_filter_sock_ops,
+		    int (*)(struct sock *, struct bpf_sock_ops_kern *,
+			    enum cgroup_bpf_attach_type));
 TCPTERM_ASSERT_TYPE(inet_csk_reqsk_queue_add,
 		    struct sock *(*)(struct sock *, struct request_sock *,
 				     struct sock *));
@@ -266,6 +280,15 @@ static struct tcpterm_hook tcpterm_gated_hooks[] = {
 	{ "tcp_reset",			tcpterm_ft_reset,	false },
 	{ "inet_csk_complete_hashdance", tcpterm_ft_hashdance,	false },
 	{ "inet_csk_reqsk_queue_add",	tcpterm_ft_queue_add,	false },
+};
+
+/*
+ * The function that runs cgroup sock_ops programs, observed only while
+ * notices are in use (notice.c): then it runs at connection setup for
+ * every socket, and per segment for sockets that asked for it.
+ */
+static struct tcpterm_hook tcpterm_notice_hook = {
+	"__cgroup_bpf_run_filter_sock_ops", tcpterm_ft_sock_ops, false
 };
 
 #define TCPTERM_NHOOKS	ARRAY_SIZE(tcpterm_hooks)
@@ -393,7 +416,34 @@ static int tcpterm_prot_recvmsg(TCPTERM_RECVMSG_PARAMS)
 					    addr_len);
 		if (!ret && tcpterm_crossing_recv_error_pending(sk, flags))
 			ret = tcpterm_crossing_recv_error(sk, flags);
+		if (!ret && len)
+			ret = tcpterm_notice_eof_error(sk);
 	}
+	module_put(THIS_MODULE);
+	return ret;
+}
+
+/*
+ * Writes of the same sockets: once the peer's notice arrived, nothing is
+ * queued.  A write that blocks holds a module reference, as a read does;
+ * one that comes in during unload does not block.
+ */
+static int tcpterm_prot_sendmsg(struct sock *sk, struct msghdr *msg,
+				size_t len)
+{
+	struct proto *base = tcpterm_prot_base(sk);
+	int ret;
+
+	if (!try_module_get(THIS_MODULE)) {
+		tcpterm_inflight_get();
+		msg->msg_flags |= MSG_DONTWAIT;
+		ret = base->sendmsg(sk, msg, len);
+		tcpterm_redirect_done();
+		return ret;
+	}
+	ret = tcpterm_notice_send_error(sk);
+	if (!ret)
+		ret = base->sendmsg(sk, msg, len);
 	module_put(THIS_MODULE);
 	return ret;
 }
@@ -413,7 +463,9 @@ static bool tcpterm_on_close(struct sock *sk, long timeout)
 	rcu_read_unlock();
 	if (!ts || tcp_sk(sk)->repair)
 		return false;
-	tcpterm_policy_close(sk, ts);
+	/* A notice makes it a DRAIN close: no HALF_DUPLEX RST. */
+	if (!tcpterm_notice_agreed(ts) || sk->sk_state != TCP_ESTABLISHED)
+		tcpterm_policy_close(sk, ts);
 	return tcpterm_drain_close(sk, ts, timeout);
 }
 
@@ -496,6 +548,7 @@ static const struct tcpterm_prot_hooks tcpterm_prot_hooks = {
 	.shutdown	= tcpterm_prot_shutdown,
 	.destroy	= tcpterm_prot_destroy,
 	.recvmsg	= tcpterm_prot_recvmsg,
+	.sendmsg	= tcpterm_prot_sendmsg,
 	.data_ready	= tcpterm_data_ready,
 	.state_change	= tcpterm_state_change,
 };
@@ -527,6 +580,9 @@ static void tcpterm_tp_state_probe(void *data, const struct sock *sk,
 	else if (tcpterm_ns_any() && oldstate == TCP_CLOSE &&
 		 newstate == TCP_SYN_SENT)
 		tcpterm_sockopt_new_conn((struct sock *)sk);
+	else if (tcpterm_ns_any() && oldstate == TCP_CLOSE &&
+		 newstate == TCP_LISTEN)
+		tcpterm_notice_listen((struct sock *)sk);
 }
 
 TCPTERM_ASSERT_TYPE(register_trace_inet_sock_set_state,
@@ -593,6 +649,7 @@ static int tcpterm_gate_open_hooks(void)
  */
 static void tcpterm_gate_close_hooks(void)
 {
+	tcpterm_notice_disable();
 	tcpterm_hooks_undo(tcpterm_gated_hooks, TCPTERM_NGATED,
 			   tcpterm_hook_detach);
 	tcpterm_tp_unregister();
@@ -603,15 +660,34 @@ static const struct tcpterm_gate_ops tcpterm_gate_hooks = {
 	.close	= tcpterm_gate_close_hooks,
 };
 
+static int tcpterm_notice_open_hook(void)
+{
+	return tcpterm_hook_attach(&tcpterm_notice_hook);
+}
+
+static void tcpterm_notice_close_hook(void)
+{
+	tcpterm_hook_detach(&tcpterm_notice_hook);
+}
+
+static const struct tcpterm_gate_ops tcpterm_notice_hooks = {
+	.open	= tcpterm_notice_open_hook,
+	.close	= tcpterm_notice_close_hook,
+};
+
 int tcpterm_hooks_init(void)
 {
 	int err;
 
 	tcpterm_prot_init(&tcpterm_prot_hooks);
+	err = tcpterm_hook_prepare(&tcpterm_notice_hook);
+	if (err)
+		return err;
+	tcpterm_notice_attach(&tcpterm_notice_hooks);
 	err = tcpterm_hooks_all(tcpterm_gated_hooks, TCPTERM_NGATED,
 				tcpterm_hook_prepare, tcpterm_hook_release);
 	if (err)
-		return err;
+		goto err_notice;
 	err = tcpterm_hooks_all(tcpterm_hooks, TCPTERM_NHOOKS,
 				tcpterm_hook_prepare, tcpterm_hook_release);
 	if (err)
@@ -637,6 +713,8 @@ err_hooks:
 err_gated:
 	tcpterm_hooks_undo(tcpterm_gated_hooks, TCPTERM_NGATED,
 			   tcpterm_hook_release);
+err_notice:
+	tcpterm_hook_release(&tcpterm_notice_hook);
 	return err;
 }
 
@@ -644,6 +722,7 @@ static void tcpterm_release_one(struct sock *sk, struct tcpterm_sock *ts)
 {
 	if (ts->ext)
 		tcpterm_unwatch(sk, ts);
+	tcpterm_notice_release(sk, ts);
 	tcpterm_prot_detach(sk);
 }
 
@@ -669,4 +748,5 @@ void tcpterm_hooks_exit(void)
 	tcpterm_hooks_undo(tcpterm_hooks, TCPTERM_NHOOKS, tcpterm_hook_release);
 	tcpterm_hooks_undo(tcpterm_gated_hooks, TCPTERM_NGATED,
 			   tcpterm_hook_release);
+	tcpterm_hook_release(&tcpterm_notice_hook);
 }

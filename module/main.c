@@ -24,6 +24,8 @@
  *   policy.c drain.c crossing.c
  *                              HALF_DUPLEX; DRAIN and the deadlines;
  *                              FIN crossings
+ *   notice.c                   the closing notice: a TCP option
+ *                              between two tcpterm hosts
  *   prot.c tcphelp.c           installing per-socket ops and callbacks;
  *                              what the policies ask of TCP
  *   ns.c                       per-namespace defaults (net.tcpterm.*
@@ -34,7 +36,8 @@
  *                              attached only while someone does
  *
  * A lower layer that must reach a higher one gets a callback at init
- * (the store's tcpterm_sock_ops, prot.c's tcpterm_prot_hooks).  Version
+ * (the store's tcpterm_sock_ops, prot.c's tcpterm_prot_hooks, the
+ * namespaces' notice wiring).  Version
  * differences live in compat.h.
  */
 #include <linux/module.h>
@@ -43,6 +46,7 @@
 #include "gate.h"
 #include "hooks.h"
 #include "netlink.h"
+#include "notice.h"
 #include "ns.h"
 #include "policy.h"
 #include "sock.h"
@@ -50,6 +54,12 @@
 static int tcpterm_store_init(void)
 {
 	return tcpterm_sock_init(&tcpterm_drain_sock_ops);
+}
+
+static int tcpterm_ns_part_init(void)
+{
+	tcpterm_ns_notice_wiring(tcpterm_notice_enable);
+	return tcpterm_ns_init();
 }
 
 /*
@@ -65,7 +75,7 @@ static const struct {
 	{ tcpterm_gate_init,		tcpterm_gate_exit },
 	{ tcpterm_store_init,		tcpterm_sock_exit },
 	{ tcpterm_netlink_init,		tcpterm_netlink_exit },
-	{ tcpterm_ns_init,		tcpterm_ns_exit },
+	{ tcpterm_ns_part_init,		tcpterm_ns_exit },
 	{ tcpterm_policy_init,		tcpterm_policy_exit },
 	{ tcpterm_drain_init,		tcpterm_drain_exit },
 	{ tcpterm_hooks_init,		tcpterm_hooks_exit },

@@ -189,6 +189,8 @@ const struct nla_policy tcpterm_nl_rule_policy[TCPTERM_RULE_A_MAX + 1] = {
 		.type = NLA_REJECT,
 		.reject_message = "padding is not a rule attribute",
 	},
+	[TCPTERM_RULE_A_NOTICE] =
+		NLA_POLICY_FULL_RANGE(NLA_U32, &tcpterm_opt_range[TCPTERM_NOTICE]),
 };
 
 /* RULE_ADD and RULE_DEL: one TCPTERM_A_RULE nest, nothing else. */

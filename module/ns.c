@@ -108,6 +108,24 @@ bool tcpterm_ns_watch_all(const struct net *net)
 	return READ_ONCE(tcpterm_ns(net)->watch_all);
 }
 
+/*
+ * Notices need more than the gate (notice.c, a layer up): asked for
+ * where a write gives them, in process context with the gate held.
+ */
+static int (*tcpterm_ns_notice_enable)(void);
+
+void tcpterm_ns_notice_wiring(int (*enable)(void))
+{
+	tcpterm_ns_notice_enable = enable;
+}
+
+static int tcpterm_ns_notice(const struct tcpterm_params *p, u32 set)
+{
+	if (!(set & BIT(TCPTERM_NOTICE)) || !p->notice)
+		return 0;
+	return tcpterm_ns_notice_enable();
+}
+
 /* The int options (options.h), by name. */
 static const u8 tcpterm_ns_opts[] = {
 #define TCPTERM_OPTION(opt, field, lo, hi, def, users) opt,
@@ -122,6 +140,7 @@ static const u8 tcpterm_rule_attr_of[] = {
 	[TCPTERM_DRAIN_TIME_MS]		= TCPTERM_RULE_A_DRAIN_TIME_MS,
 	[TCPTERM_DRAIN_IDLE_MS]		= TCPTERM_RULE_A_DRAIN_IDLE_MS,
 	[TCPTERM_GRACE_MS]		= TCPTERM_RULE_A_GRACE_MS,
+	[TCPTERM_NOTICE]		= TCPTERM_RULE_A_NOTICE,
 };
 
 /* Copy the options in @mask (BIT(optname)) of @src to @dst. */
@@ -242,6 +261,13 @@ static int tcpterm_sysctl_handler(TCPTERM_CTL_TABLE *table, int write,
 	err = tcpterm_gate_get();
 	if (err)
 		return err;
+	if (field == &tn->defaults.notice && val) {
+		err = tcpterm_ns_notice_enable();
+		if (err) {
+			tcpterm_gate_put();
+			return err;
+		}
+	}
 	mutex_lock(&tn->lock);
 	WRITE_ONCE(*field, val);
 	tcpterm_ns_update(tn);
@@ -485,6 +511,11 @@ static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
 	if (err) {
 		NL_SET_ERR_MSG(info->extack, "cannot attach tcpterm's hooks");
 		goto err_msg;
+	}
+	err = tcpterm_ns_notice(&r->p, r->set);
+	if (err) {
+		NL_SET_ERR_MSG(info->extack, "cannot attach the notice hook");
+		goto err_gate;
 	}
 	mutex_lock(&tn->lock);
 	if (tn->nrules >= TCPTERM_RULES_MAX) {

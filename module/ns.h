@@ -26,6 +26,7 @@ void tcpterm_ns_defaults(const struct net *net, struct tcpterm_params *p);
 bool tcpterm_ns_params(const struct sock *sk, struct tcpterm_params *p);
 bool tcpterm_ns_watch_all(const struct net *net);
 
+void tcpterm_ns_notice_wiring(int (*enable)(void));
 int tcpterm_ns_init(void);
 void tcpterm_ns_exit(void);
 

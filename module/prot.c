@@ -21,9 +21,9 @@
 static const struct tcpterm_prot_hooks *tcpterm_hooks;
 
 /*
- * Two copies per family: one with the stock recvmsg, and one for
- * sockets that asked for TCPTERM_CROSSING_ERROR, whose reads tcpterm
- * must see (index family * 2 + 1).
+ * Two copies per family: one with the stock recvmsg and sendmsg, and one
+ * for sockets that asked for TCPTERM_CROSSING_ERROR or TCPTERM_NOTICE,
+ * whose reads and writes tcpterm must see (index family * 2 + 1).
  */
 struct proto tcpterm_prot[TCPTERM_NPROT];
 static struct proto *tcpterm_base[TCPTERM_NFAMILY];
@@ -63,6 +63,7 @@ static void tcpterm_prot_build(int family, struct proto *base)
 	tcpterm_proto_refuse_sockmap(prot);
 	prot[1] = prot[0];
 	prot[1].recvmsg = tcpterm_hooks->recvmsg;
+	prot[1].sendmsg = tcpterm_hooks->sendmsg;
 }
 
 /* Build the copies around the hook layer's ops; before any attach. */

@@ -17,6 +17,7 @@ struct tcpterm_prot_hooks {
 	void	(*state_change)(struct sock *sk);
 	/* tcp_recvmsg() differs between supported kernels (compat.h) */
 	typeof_member(struct proto, recvmsg) recvmsg;
+	int	(*sendmsg)(struct sock *sk, struct msghdr *msg, size_t len);
 };
 
 enum { TCPTERM_V4, TCPTERM_V6, TCPTERM_NFAMILY };

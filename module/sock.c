@@ -250,17 +250,24 @@ struct tcpterm_sock *tcpterm_sock_clone(struct sock *listener,
 					struct sock *child)
 {
 	struct tcpterm_params params;
-	struct tcpterm_sock *parent;
+	struct tcpterm_sock *parent, *ts;
+	u8 own = 0;
 
 	rcu_read_lock();
 	parent = tcpterm_sock_lookup(listener);
-	if (parent)
+	if (parent) {
 		tcpterm_params_copy(&params, &parent->p);
+		own = READ_ONCE(parent->notice_own);
+	}
 	rcu_read_unlock();
 	if (!parent)
 		return NULL;
 
-	return tcpterm_sock_get(child, GFP_ATOMIC, &params);
+	ts = tcpterm_sock_get(child, GFP_ATOMIC, &params);
+	/* The child has its listener's socket fields, changed or not. */
+	if (!IS_ERR(ts))
+		ts->notice_own = own;
+	return ts;
 }
 
 /* Input of @sk that its owner will never read was thrown away. */

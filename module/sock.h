@@ -17,6 +17,7 @@ struct tcpterm_params {
 	u32			drain_time_ms;
 	u32			drain_idle_ms;
 	u32			grace_ms;
+	u32			notice;
 };
 
 extern const struct tcpterm_params tcpterm_default_params;
@@ -79,9 +80,11 @@ struct tcpterm_sock {
 	bool			peer_fin;	/* recorded before a disconnect */
 	bool			abort_pending;
 	u32			flags;		/* TCPTERM_F_* */
+	u32			notice_seq;	/* socket lock: what we read */
 	u64			bytes_discarded;
 	u64			rst_time_ns;
 	u64			crossed_time_ns;
+	u8			notice_own;	/* socket lock (notice.c) */
 };
 
 /*
@@ -113,6 +116,15 @@ void tcpterm_sock_for_each(void (*fn)(struct sock *sk,
 				      struct tcpterm_sock *ts));
 int tcpterm_sock_walk(int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
 				void *arg), void *arg);
+
+/*
+ * Does @ts need tcpterm's reads and writes (the second copy of the ops,
+ * prot.c): a crossing error, or notices, to report?
+ */
+static inline bool tcpterm_sock_io(const struct tcpterm_sock *ts)
+{
+	return READ_ONCE(ts->p.crossing_error) || READ_ONCE(ts->p.notice);
+}
 
 struct tcpterm_sock_iter;
 struct tcpterm_sock_iter *tcpterm_sock_iter_new(void);

@@ -17,6 +17,7 @@
 
 #include "drain.h"
 #include "gate.h"
+#include "notice.h"
 #include "ns.h"
 #include "prot.h"
 #include "sock.h"
@@ -58,7 +59,8 @@ static int tcpterm_set_int(struct sock *sk, int optname, int val)
 	ts = tcpterm_sock_get(sk, GFP_KERNEL, &init);
 	if (!IS_ERR(ts)) {
 		tcpterm_param_set(&ts->p, optname, val);
-		tcpterm_prot_attach(sk, READ_ONCE(ts->p.crossing_error));
+		tcpterm_prot_attach(sk, tcpterm_sock_io(ts));
+		tcpterm_notice_start(sk, ts);
 		if (optname == TCPTERM_GRACE_MS)
 			tcpterm_grace_changed(sk, ts);
 	}
@@ -93,7 +95,10 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	down_read(&tcpterm_sockopt_sem);
 	err = tcpterm_sockopt_going ? -ENODEV : tcpterm_gate_get();
 	if (!err) {
-		err = tcpterm_set_int(sk, optname, val);
+		if (optname == TCPTERM_NOTICE && val)
+			err = tcpterm_notice_enable();
+		if (!err)
+			err = tcpterm_set_int(sk, optname, val);
 		tcpterm_gate_put();
 	}
 	up_read(&tcpterm_sockopt_sem);
@@ -222,5 +227,6 @@ void tcpterm_sockopt_new_conn(struct sock *sk)
 			net_warn_ratelimited("no memory, new connection keeps the default policy\n");
 		return;
 	}
-	tcpterm_prot_attach(sk, READ_ONCE(ts->p.crossing_error));
+	tcpterm_prot_attach(sk, tcpterm_sock_io(ts));
+	tcpterm_notice_start(sk, ts);
 }

@@ -16,10 +16,11 @@ cd "$top/module"
 
 # Layer of each unit (a .c file and its .h), top to bottom.
 declare -A layer=(
-	[main]=7
-	[hooks]=6
-	[sockopt]=5
-	[policy]=4 [drain]=4 [crossing]=4
+	[main]=8
+	[hooks]=7
+	[sockopt]=6
+	[policy]=5 [drain]=5 [crossing]=5
+	[notice]=4
 	[prot]=3 [tcphelp]=3
 	[ns]=2
 	[sock]=1

@@ -68,7 +68,7 @@ static const char usage_text[] =
 "\n"
 "RULE := [ port PORT[-PORT] ] [ cgroup PATH ] [ family { inet | inet6 } ]\n"
 "        policy POLICY [ drain-time MS ] [ drain-idle MS ] [ grace MS ]\n"
-"        [ crossing-error ]\n"
+"        [ crossing-error ] [ notice ]\n"
 "POLICY := { default | half-duplex | drain }\n"
 "STATE := { established | syn-sent | syn-recv | fin-wait-1 | fin-wait-2 |\n"
 "           time-wait | close | close-wait | last-ack | listen | closing }\n"
@@ -997,7 +997,7 @@ struct rule {
 	int family;
 	int policy;
 	long drain_time, drain_idle, grace;
-	bool crossing_error;
+	bool crossing_error, notice;
 };
 
 static const unsigned int rule_attr_len[TCPTERM_RULE_A_MAX + 1] = {
@@ -1011,6 +1011,7 @@ static const unsigned int rule_attr_len[TCPTERM_RULE_A_MAX + 1] = {
 	[TCPTERM_RULE_A_DRAIN_TIME_MS]	= 4,
 	[TCPTERM_RULE_A_DRAIN_IDLE_MS]	= 4,
 	[TCPTERM_RULE_A_GRACE_MS]	= 4,
+	[TCPTERM_RULE_A_NOTICE]		= 4,
 };
 
 /* The settings of a rule: attribute, keyword in text, key in JSON. */
@@ -1023,6 +1024,7 @@ static const struct {
 	{ TCPTERM_RULE_A_DRAIN_IDLE_MS,	 "drain-idle",	   "drain_idle_ms" },
 	{ TCPTERM_RULE_A_GRACE_MS,	 "grace",	   "grace_ms" },
 	{ TCPTERM_RULE_A_CROSSING_ERROR, "crossing-error", "crossing_error" },
+	{ TCPTERM_RULE_A_NOTICE,	 "notice",	   "notice" },
 };
 
 static int parse_port_range(const char *s, struct rule *r)
@@ -1095,6 +1097,10 @@ static int parse_rule(int argc, char **argv, struct rule *r)
 			r->crossing_error = true;
 			continue;
 		}
+		if (!strcmp(k, "notice")) {
+			r->notice = true;
+			continue;
+		}
 		if (!val)
 			return bad_usage("rule: \"%s\" needs a value", k);
 		i++;
@@ -1157,6 +1163,8 @@ static void put_rule(struct nlmsghdr *nlh, const struct rule *r)
 		mnl_attr_put_u32(nlh, TCPTERM_RULE_A_GRACE_MS, r->grace);
 	if (r->crossing_error)
 		mnl_attr_put_u32(nlh, TCPTERM_RULE_A_CROSSING_ERROR, 1);
+	if (r->notice)
+		mnl_attr_put_u32(nlh, TCPTERM_RULE_A_NOTICE, 1);
 	mnl_attr_nest_end(nlh, nest);
 }
 
@@ -1249,12 +1257,13 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 			else
 				printf(" policy %s", p);
 		} else if (rule_settings[i].attr ==
-			   TCPTERM_RULE_A_CROSSING_ERROR) {
+			   TCPTERM_RULE_A_CROSSING_ERROR ||
+			   rule_settings[i].attr == TCPTERM_RULE_A_NOTICE) {
 			if (obj)
 				json_object_object_add(obj, key,
 						       json_object_new_boolean(v));
 			else if (v)
-				printf(" crossing-error");
+				printf(" %s", rule_settings[i].word);
 		} else if (obj) {
 			json_object_object_add(obj, key,
 					       json_object_new_int64(v));
@@ -1355,6 +1364,7 @@ static int do_rule(int argc, char **argv)
 
 static const char * const flag_names[] = {
 	"tracked", "rst-sent", "crossed", "late-data", "draining", "forced",
+	"notice-ok", "notice-sent", "notice-rcvd", "notice-unread",
 };
 
 struct show {

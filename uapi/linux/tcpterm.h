@@ -31,6 +31,7 @@
 #define TCPTERM_DRAIN_TIME_MS	4	/* int: drain limit after close() */
 #define TCPTERM_DRAIN_IDLE_MS	5	/* int: drain limit without input */
 #define TCPTERM_GRACE_MS	6	/* int: deadline after our FIN, 0 = off */
+#define TCPTERM_NOTICE		7	/* int: 0 or 1, closing notice, below */
 
 /* Defaults and bounds of the millisecond options. */
 #define TCPTERM_DRAIN_TIME_DEFAULT_MS	30000
@@ -89,7 +90,35 @@ enum tcpterm_info_flags {
 	TCPTERM_F_FORCED	= 0x20,	/* a drain limit or the grace
 					 * deadline ended the connection
 					 */
+	TCPTERM_F_NOTICE_OK	= 0x40,	/* both ends agreed on notices */
+	TCPTERM_F_NOTICE_SENT	= 0x80,	/* close() sent the notice */
+	TCPTERM_F_NOTICE_RCVD	= 0x100, /* the peer's notice arrived */
+	TCPTERM_F_NOTICE_UNREAD	= 0x200, /* bytes we wrote crossed the
+					  * notice: the peer's application
+					  * never read them
+					  */
 };
+
+/*
+ * Closing notice (TCPTERM_NOTICE = 1, on both ends before the handshake:
+ * on the listener and on the connecting socket, or by namespace default
+ * or rule).  The two ends agree in the handshake, with an experimental
+ * TCP option, that both run tcpterm with notices on; TCPTERM_F_NOTICE_OK
+ * says they did.  A peer that does not answer leaves the connection
+ * exactly stock.  Once agreed:
+ *
+ * - close() on one end sends the notice on its FIN (and every segment
+ *   after it) and ends as TCPTERM_POLICY_DRAIN ends a connection: input
+ *   is discarded, never answered with RST, until the peer's FIN.
+ * - On the other end, from the moment the notice arrived, a write fails
+ *   with ESHUTDOWN before any byte is queued, and a read that reaches
+ *   the end of the stream fails with ESHUTDOWN instead of returning 0
+ *   when bytes written earlier were never read by the closing
+ *   application (TCPTERM_F_NOTICE_UNREAD).  Either way nothing written
+ *   on that connection after the last answered request was processed:
+ *   the request can be sent again on a new connection.
+ */
+#define TCPTERM_NOTICE_ERRNO	ESHUTDOWN	/* <errno.h> */
 
 #define TCPTERM_INFO_VERSION	1
 
@@ -212,6 +241,7 @@ enum tcpterm_rule_attr {
 	TCPTERM_RULE_A_DRAIN_IDLE_MS,	/* u32: as TCPTERM_DRAIN_IDLE_MS */
 	TCPTERM_RULE_A_GRACE_MS,	/* u32: as TCPTERM_GRACE_MS */
 	TCPTERM_RULE_A_PAD,
+	TCPTERM_RULE_A_NOTICE,		/* u32: as TCPTERM_NOTICE */
 	__TCPTERM_RULE_A_MAX,
 };
 
