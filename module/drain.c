@@ -225,7 +225,7 @@ static enum tcpterm_dl_act tcpterm_drain_eval(struct sock *sk,
 			    tcpterm_ms(READ_ONCE(ts->p.drain_time_ms));
 	unsigned long quiet;
 
-	if (!ts->ext->held || READ_ONCE(ts->p.policy) != TCPTERM_POLICY_DRAIN)
+	if (!ts->ext->held || !ts->ext->drain)
 		return TCPTERM_DL_WAIT;
 	if (!ts->ext->draining)
 		return tcpterm_due(end, now, next, any) ?
@@ -560,6 +560,7 @@ bool tcpterm_drain_close(struct sock *sk, struct tcpterm_sock *ts,
 		return false;
 	}
 	ts->ext->held = true;
+	ts->ext->drain = drain;
 	ts->ext->close_at = jiffies;
 	if (!drain)
 		WRITE_ONCE(sk->sk_shutdown, sk->sk_shutdown | RCV_SHUTDOWN);
@@ -604,8 +605,7 @@ bool tcpterm_drain_data(struct sock *sk, struct tcpterm_sock *ts)
 {
 	if (!ts->ext->held)
 		return false;
-	if (READ_ONCE(ts->p.policy) != TCPTERM_POLICY_DRAIN ||
-	    !tcpterm_discard_unread(sk, ts))
+	if (!ts->ext->drain || !tcpterm_discard_unread(sk, ts))
 		return true;
 	ts->ext->last_rx = jiffies;
 	if (!ts->ext->draining) {

@@ -261,13 +261,20 @@ static void tcpterm_notice_established(struct sock *sk,
 	if (!tcpterm_prot_owns(sk))
 		return;
 	ts = tcpterm_sock_lookup(sk);
-	if (!ts || !READ_ONCE(ts->p.notice))
+	if (!ts)
 		return;
-	/* A child inherited its listener's flags with its other fields. */
-	if (ts->notice_own & TCPTERM_NOTICE_OWN_WRITE || !active) {
+	/*
+	 * The SYN options are written.  A child inherited its listener's
+	 * flags with its other fields, and notice_own with them (sock.c);
+	 * that of an untracked listener got them from its namespace.
+	 */
+	if (ts->notice_own & TCPTERM_NOTICE_OWN_WRITE ||
+	    (!active && READ_ONCE(ts->p.notice))) {
 		tp->bpf_sock_ops_cb_flags &= ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 		ts->notice_own &= ~TCPTERM_NOTICE_OWN_WRITE;
 	}
+	if (!READ_ONCE(ts->p.notice))
+		return;
 	if (active)
 		th = ops->skb ? tcp_hdr(ops->skb) : NULL;
 	else

@@ -48,6 +48,9 @@ struct tcpterm_ext {
 	bool			dl_dead;	/* socket destroyed */
 	bool			dl_unload;	/* in unload's hands */
 	bool			held;		/* closed, kept by tcpterm */
+	bool			drain;		/* held as DRAIN: the policy,
+						 * or a notice sent
+						 */
 	bool			draining;	/* input discarded after close */
 	bool			fin_queued;
 	bool			rd_shut;	/* the owner's SHUT_RD */

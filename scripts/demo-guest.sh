@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Inside the VM: load tcpterm and play the demo.  Scenes 1 to 3 are
-# selftests/tcpterm_demo (programs that set the option); scene 4 is an
+# Inside the VM: load tcpterm and play the demo.  Scenes 1 to 4 are
+# selftests/tcpterm_demo (programs that set the option); scene 5 is an
 # unmodified server, put under a policy by the operator with tcpterm(8).
 #
 #   demo-cli (10.79.0.1) -- veth -- demo-srv (10.79.0.2)
@@ -10,7 +10,7 @@ insmod /tcpterm.ko || exit 1
 echo "# $(dmesg | grep -m1 'tcpterm: loaded')"
 /selftests/tcpterm_demo || exit 1
 
-[ -x /usr/sbin/tcpterm ] || { echo "(no tcpterm tool in the VM: scene 4 skipped)"; exit 0; }
+[ -x /usr/sbin/tcpterm ] || { echo "(no tcpterm tool in the VM: scene 5 skipped)"; exit 0; }
 UNAWARE=/selftests/tcpterm_unaware
 SRV=demo-srv
 CLI=demo-cli
@@ -47,7 +47,7 @@ exchange() {
 }
 
 echo
-echo "Scene 4: a server nobody can change (no tcpterm call in it) answers"
+echo "Scene 5: a server nobody can change (no tcpterm call in it) answers"
 echo "the first of two pipelined requests and closes, the second unread."
 echo "The client reads slowly (16 KiB window, starts one second later)."
 echo "Stock Linux: the unread request turns close() into an RST; the"

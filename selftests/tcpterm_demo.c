@@ -120,6 +120,58 @@ static void scene_pipeline(int policy)
 	close(p.lsn);
 }
 
+/*
+ * An HTTP-like keep-alive connection: the server answers a request, then
+ * closes the connection for idleness; the client reuses it.  Twice: the
+ * client writes just after the server's FIN arrived (its pool did not
+ * look yet), and while the FIN is still on the wire (50 ms each way).
+ */
+static void scene_keepalive(int notice, int cross)
+{
+	struct tcpterm_info info;
+	struct tt_topo t;
+	struct tt_pair p;
+	char buf[64];
+	long r;
+
+	tt_topo_up(&t, 50);
+	tt_sysctl(t.cli_ns, "net/tcpterm/notice", notice ? "1" : "0");
+	tt_sysctl(t.srv_ns, "net/tcpterm/notice", notice ? "1" : "0");
+	tt_pair_open(&t, &v4, &p);
+	send(p.cli, "GET /1", 6, 0);
+	tt_wait_inq(p.srv, 6);
+	recv(p.srv, buf, 6, 0);
+	send(p.srv, "200 OK", 6, 0);
+	r = tt_recv(p.cli, buf, 6, 2000);
+	say("  client: GET /1 -> %s; the connection goes back to the pool", outcome(r));
+	say("  server: idle too long, close()");
+	close(p.srv);
+	tt_msleep(cross ? 10 : 200);
+	say("  client: reuses it %s: send(\"GET /2\")",
+	    cross ? "while the server's FIN is on the wire" :
+		    "after the server's FIN arrived");
+	r = send(p.cli, "GET /2", 6, MSG_NOSIGNAL);
+	say("  client: send() -> %s", outcome(r < 0 ? -errno : r));
+	if (r > 0) {
+		r = tt_recv(p.cli, buf, sizeof(buf), 2000);
+		say("  client: recv() -> %s%s", outcome(r),
+		    r == -ESHUTDOWN ? ": not processed, send it again" :
+		    r == -ECONNRESET || !r ? ": was GET /2 processed? it cannot know" : "");
+	} else if (r == -1 && errno == ESHUTDOWN) {
+		say("  client: nothing was sent: it resends GET /2 on a new connection");
+	}
+	tt_get_info(p.cli, &info);
+	say("  client: TCPTERM_INFO flags:%s%s%s%s",
+	    info.tti_flags & TCPTERM_F_NOTICE_OK ? " NOTICE_OK" : "",
+	    info.tti_flags & TCPTERM_F_NOTICE_RCVD ? " NOTICE_RCVD" : "",
+	    info.tti_flags & TCPTERM_F_NOTICE_UNREAD ? " NOTICE_UNREAD" : "",
+	    info.tti_flags & ~TCPTERM_F_TRACKED ? "" : " (none)");
+	say("  server: RSTs sent (Tcp OutRsts): %lld",
+	    tt_snmp(t.srv_ns, "Tcp", "OutRsts"));
+	close(p.cli);
+	close(p.lsn);
+}
+
 static void show_counters(const char *who, int ns)
 {
 	static const char * const names[] = {
@@ -165,5 +217,14 @@ int main(void)
 	scene_pipeline(TCPTERM_POLICY_DEFAULT);
 	say("With TCPTERM_POLICY_DRAIN the kernel lingers for the orphan:");
 	scene_pipeline(TCPTERM_POLICY_DRAIN);
+
+	say("\nScene 4: a keep-alive connection closed for idleness, reused by the");
+	say("client at that moment (50 ms each way).  Stock Linux:");
+	scene_keepalive(0, 0);
+	scene_keepalive(0, 1);
+	say("With the closing notice (net.tcpterm.notice=1 in both namespaces,");
+	say("programs unchanged: the two kernels agree in the handshake):");
+	scene_keepalive(1, 0);
+	scene_keepalive(1, 1);
 	return 0;
 }
