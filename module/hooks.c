@@ -239,9 +239,11 @@ TCPTERM_ASSERT_TYPE(tcp_reset, void (*)(struct sock *, struct sk_buff *));
 TCPTERM_ASSERT_TYPE(inet_csk_complete_hashdance,
 		    struct sock *(*)(struct sock *, struct sock *,
 				     struct request_sock *, bool));
+#if IS_ENABLED(CONFIG_CGROUP_BPF)
 TCPTERM_ASSERT_TYPE(__cgroup_bpf_run_filter_sock_ops,
 		    int (*)(struct sock *, struct bpf_sock_ops_kern *,
 			    enum cgroup_bpf_attach_type));
+#endif
 TCPTERM_ASSERT_TYPE(inet_csk_reqsk_queue_add,
 		    struct sock *(*)(struct sock *, struct request_sock *,
 				     struct sock *));
@@ -675,15 +677,33 @@ static const struct tcpterm_gate_ops tcpterm_notice_hooks = {
 	.close	= tcpterm_notice_close_hook,
 };
 
+/* A kernel without cgroup BPF has no such function: no notices. */
+static int tcpterm_notice_prepare(void)
+{
+	int err;
+
+	if (!IS_ENABLED(CONFIG_CGROUP_BPF))
+		return 0;
+	err = tcpterm_hook_prepare(&tcpterm_notice_hook);
+	if (!err)
+		tcpterm_notice_attach(&tcpterm_notice_hooks);
+	return err;
+}
+
+static void tcpterm_notice_unprepare(void)
+{
+	if (IS_ENABLED(CONFIG_CGROUP_BPF))
+		tcpterm_hook_release(&tcpterm_notice_hook);
+}
+
 int tcpterm_hooks_init(void)
 {
 	int err;
 
 	tcpterm_prot_init(&tcpterm_prot_hooks);
-	err = tcpterm_hook_prepare(&tcpterm_notice_hook);
+	err = tcpterm_notice_prepare();
 	if (err)
 		return err;
-	tcpterm_notice_attach(&tcpterm_notice_hooks);
 	err = tcpterm_hooks_all(tcpterm_gated_hooks, TCPTERM_NGATED,
 				tcpterm_hook_prepare, tcpterm_hook_release);
 	if (err)
@@ -714,7 +734,7 @@ err_gated:
 	tcpterm_hooks_undo(tcpterm_gated_hooks, TCPTERM_NGATED,
 			   tcpterm_hook_release);
 err_notice:
-	tcpterm_hook_release(&tcpterm_notice_hook);
+	tcpterm_notice_unprepare();
 	return err;
 }
 
@@ -748,5 +768,5 @@ void tcpterm_hooks_exit(void)
 	tcpterm_hooks_undo(tcpterm_hooks, TCPTERM_NHOOKS, tcpterm_hook_release);
 	tcpterm_hooks_undo(tcpterm_gated_hooks, TCPTERM_NGATED,
 			   tcpterm_hook_release);
-	tcpterm_hook_release(&tcpterm_notice_hook);
+	tcpterm_notice_unprepare();
 }

@@ -514,7 +514,8 @@ static int tcpterm_nl_rule_add(struct sk_buff *skb, struct genl_info *info)
 	}
 	err = tcpterm_ns_notice(&r->p, r->set);
 	if (err) {
-		NL_SET_ERR_MSG(info->extack, "cannot attach the notice hook");
+		NL_SET_ERR_MSG(info->extack,
+			       "no closing notices here (a kernel without cgroup BPF, or the hook failed)");
 		goto err_gate;
 	}
 	mutex_lock(&tn->lock);
