@@ -815,6 +815,77 @@ TEST_F(notice, client_without_notice)
 }
 
 /*
+ * A middlebox that strips the offer: a tc filter on the client's veth0
+ * overwrites the option in every SYN with NOPs (pedit, then csum).  Both
+ * ends asked for notices, neither may think they agreed, and the close is
+ * stock.  The option's place in the SYN is taken from a first, unfiltered
+ * handshake.  Skips where tc has no u32, pedit or csum.
+ */
+TEST_F(notice, option_stripped)
+{
+	const struct tt_variant *v = variant->net;
+	bool v6 = !strcmp(v->name, "ipv6");
+	struct tt_topo t = self->t;
+	struct tt_cap *c = &tt_cap;
+	const uint8_t *o = NULL;
+	int exid, lsn, cli, srv, syn, off;
+	char cmd[512];
+
+	TT_NEED_NOTICE(exid);
+	tt_cap_open(&t, c);
+	lsn = tt_notice_listen(&t, v, 1);
+	c->port = tt_port_of(lsn);
+	cli = tt_notice_connect(&t, v, lsn, 1);
+	srv = tt_accept(&t, lsn);
+	tt_cap_read(c);
+	syn = tt_cap_find(c, 0, false, TT_SYN | TT_ACK, TT_SYN);
+	ASSERT_LE(0, syn);
+	ASSERT_EQ(TT_NOTICE_SYN_LEN, tt_seg_exp(&c->seg[syn], exid, &o));
+	/* Network header, TCP header, then the option's place. */
+	off = (v6 ? 40 : 20) + 20 + (int)(o - c->seg[syn].opt);
+	ASSERT_EQ(0, off % 4);
+	close(cli);
+	close(srv);
+	close(c->fd);
+
+	snprintf(cmd, sizeof(cmd),
+		 "/sbin/tc -n %s qdisc add dev veth0 clsact && "
+		 "/sbin/tc -n %s filter add dev veth0 egress protocol %s u32 "
+		 "match u8 0x02 0xff at %d "
+		 "action pedit munge offset %d u32 set 0x01010101 pipe "
+		 "action csum tcp",
+		 t.cli, t.cli, v6 ? "ipv6" : "ip", (v6 ? 40 : 20) + 13, off);
+	if (system(cmd)) {
+		close(lsn);
+		SKIP(return, "no tc u32/pedit/csum here: %s", cmd);
+	}
+	TT_LOG("the SYN's option, at offset %d, becomes NOPs", off);
+
+	tt_cap_open(&t, c);
+	c->port = tt_port_of(lsn);
+	cli = tt_notice_connect(&t, v, lsn, 1);
+	srv = tt_accept(&t, lsn);
+	tt_exchange(_metadata, cli, srv);
+	ASSERT_EQ(0, tt_flags(cli) & TCPTERM_F_NOTICE_OK);
+	ASSERT_EQ(0, tt_flags(srv) & TCPTERM_F_NOTICE_OK);
+	close(srv);
+	{
+		char buf[64];
+
+		ASSERT_EQ(0, tt_recv(cli, buf, sizeof(buf), 2000));
+		ASSERT_EQ(0, tt_flags(cli) & TCPTERM_F_NOTICE_RCVD);
+		/* Stock: the half-closed connection still takes a write. */
+		ASSERT_EQ(10, send(cli, buf, 10, MSG_NOSIGNAL));
+	}
+	tt_msleep(tt_scaled(100));
+	tt_cap_read(c);
+	/* The tap sees the SYN after the filter: stripped, not answered. */
+	tt_check_handshake(_metadata, c, exid, false, false, NULL);
+	close(cli);
+	close(lsn);
+}
+
+/*
  * An agreed connection, one request answered, the server closes with
  * nothing unread: the FIN carries the notice (copied_seq = all the client
  * sent), the client's writes fail with ESHUTDOWN and send nothing, its

@@ -358,9 +358,50 @@ namespace_settings_hold_the_hooks() {
 	[ -z "$bad" ] || fail "$bad: $(tr '\n' ' ' <"$tmp/sites_now")"
 }
 
+# The closing notice observes the function that runs sock_ops programs
+# and raises the static key in front of it (notice.c): only while some
+# socket or namespace uses notices, not with the gate alone.  A policy
+# attaches the gated hooks without it; notice=1 adds it; taking both
+# back lets everything go.
+ZC_NOTICE_SITE=__cgroup_bpf_run_filter_sock_ops
+notice_hook_only_with_notices() {
+	ready
+	[ -e /sys/module/tcpterm/parameters/notice_exid ] || {
+		log "no notices in this kernel (no CONFIG_CGROUP_BPF)"
+		exit $KSFT_SKIP
+	}
+	ns=tt-zc-nt-$$
+	/sbin/ip netns add $ns || fail "ip netns add"
+	bad=
+	w() { /sbin/ip netns exec $ns sh -c "echo $2 >/proc/sys/net/tcpterm/$1"; }
+	wait_idle || bad="hooks attached before the test"
+	if [ -z "$bad" ]; then
+		w policy 1 || bad="cannot write net.tcpterm.policy"
+	fi
+	if [ -z "$bad" ]; then
+		sleep $((3 * ${TCPTERM_TIME_SCALE:-1}))
+		sites_now
+		all_gated_in "$tmp/sites_now" || bad="policy=1 did not hold the hooks"
+		grep -qx $ZC_NOTICE_SITE "$tmp/sites_now" &&
+			bad="a policy without notices attached $ZC_NOTICE_SITE"
+	fi
+	if [ -z "$bad" ]; then
+		w notice 1 || bad="cannot write net.tcpterm.notice"
+		sites_now
+		grep -qx $ZC_NOTICE_SITE "$tmp/sites_now" ||
+			bad="notice=1 did not attach $ZC_NOTICE_SITE"
+	fi
+	if [ -z "$bad" ]; then
+		w notice 0 && w policy 0 || bad="cannot write the settings back"
+		wait_idle || bad="hooks stayed after notice=0 policy=0"
+	fi
+	/sbin/ip netns del $ns
+	[ -z "$bad" ] || fail "$bad: $(tr '\n' ' ' <"$tmp/sites_now")"
+}
+
 trap_cleanup
 setup
-ktap_plan 7
+ktap_plan 8
 prepare
 ktap_run per_segment_functions_have_no_callback
 ktap_run tracer_sees_tcpterm_code
@@ -369,4 +410,5 @@ ktap_run setup_and_close_calls_are_named
 ktap_run idle_module_attaches_only_the_option_calls
 ktap_run hooks_come_and_go_with_the_first_policy
 ktap_run namespace_settings_hold_the_hooks
+ktap_run notice_hook_only_with_notices
 ktap_finish
