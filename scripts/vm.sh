@@ -43,7 +43,7 @@ die() { echo "vm: $*" >&2; exit 1; }
 kmods_debian=(drivers/net/veth net/sched/sch_netem drivers/net/tun
 	      net/ipv4/inet_diag net/ipv4/tcp_diag
 	      net/sched/sch_ingress net/sched/cls_u32 net/sched/act_pedit
-	      net/sched/act_csum)
+	      crypto/crc32c_generic net/sched/act_csum)
 
 case $KERNEL in
 debian | 6.1 | 6.12 | 7.2)

@@ -320,6 +320,26 @@ rule_round_trip() {
 		fail "after flush: client $(cat $TMP/client)"
 }
 
+# A rule with the closing notice: "notice" in, "notice" out, in text and
+# in JSON (a boolean); a rule without it shows none.
+rule_notice() {
+	$TCPTERM -n $SRV rule flush || fail "rule flush exited $?"
+	$TCPTERM -n $SRV rule add port 8030 policy default notice >/dev/null ||
+		fail "rule add notice exited $?"
+	$TCPTERM -n $SRV rule add port 8031 policy drain >/dev/null ||
+		fail "rule add exited $?"
+	$TCPTERM -n $SRV rule show >$TMP/text || fail "rule show exited $?"
+	log "rule show: $(tr '\n' ';' <$TMP/text)"
+	grep -q "port 8030 policy default notice\$" $TMP/text ||
+		fail "rule show: no notice on 8030: $(cat $TMP/text)"
+	grep "port 8031" $TMP/text | grep -q notice &&
+		fail "rule show: notice on 8031: $(cat $TMP/text)"
+	$TCPTERM -n $SRV rule show -j >$TMP/json || fail "rule show -j"
+	got=$($JSON port_min notice <$TMP/json | head -n1)
+	[ "$got" = "8030 true" ] || fail "rule show -j: $(cat $TMP/json)"
+	$TCPTERM -n $SRV rule flush || fail "rule flush exited $?"
+}
+
 # What the kernel refuses comes back as one line with its reason (extack).
 rule_refused() {
 	$TCPTERM -n $SRV rule del 4000000000 >$TMP/out 2>$TMP/err
@@ -548,10 +568,11 @@ loaded || insmod "$KO" || exit $KSFT_FAIL
 trap cleanup EXIT
 setup
 
-ktap_plan 15
+ktap_plan 16
 ktap_run help_and_bad_input
 ktap_run stats_match_proc
 ktap_run rule_round_trip
+ktap_run rule_notice
 ktap_run rule_refused
 ktap_run show_tracked_socket
 ktap_run rule_drain_pipeline
