@@ -38,7 +38,7 @@ check_table() {
 		function bad(msg) { print msg; err = 1 }
 		BEGIN {
 			nm = split("churn_conn_per_s rr_trans_per_s rr_p50_us rr_p99_us bulk_MB_per_s", metric, " ")
-			nc = split("unloaded loaded half_duplex drain", conf, " ")
+			nc = split("unloaded loaded half_duplex drain notice_other notice", conf, " ")
 			nr = split("connection policied_socket draining_socket", row, " ")
 			ns = split(sizes, size, " ")
 			for (i = 1; i <= nm; i++)

@@ -16,6 +16,11 @@
  *   loaded       tcpterm loaded, no socket has a policy
  *   half_duplex  every socket has TCPTERM_POLICY_HALF_DUPLEX
  *   drain        every socket has TCPTERM_POLICY_DRAIN
+ *   notice_other no socket measured has anything, but another namespace
+ *                uses closing notices (net.tcpterm.notice=1): what
+ *                notices cost the sockets that do not use them
+ *   notice       both namespaces give notices (net.tcpterm.notice=1):
+ *                every connection agrees on them in its handshake
  *
  * Workloads, each over the veth pair between two namespaces (lib.h),
  * both ends driven by one thread so that a measurement is the stack's
@@ -60,15 +65,40 @@
 
 #include "lib.h"
 
-enum { UNLOADED, LOADED, HALF_DUPLEX, DRAIN, NCONF };
+enum { UNLOADED, LOADED, HALF_DUPLEX, DRAIN, NOTICE_OTHER, NOTICE, NCONF };
 
 static const char * const conf_names[NCONF] = {
-	"unloaded", "loaded", "half_duplex", "drain",
+	"unloaded", "loaded", "half_duplex", "drain", "notice_other", "notice",
 };
 
 static const int conf_policy[NCONF] = {
-	-1, -1, TCPTERM_POLICY_HALF_DUPLEX, TCPTERM_POLICY_DRAIN,
+	-1, -1, TCPTERM_POLICY_HALF_DUPLEX, TCPTERM_POLICY_DRAIN, -1, -1,
 };
+
+/* The namespace that uses notices in notice_other. */
+static const char bench_other_ns[] = "tt-bench-other";
+
+/*
+ * Notices on (@on) or off for configuration @c: in both namespaces of
+ * the measured sockets (notice), or in a third one (notice_other).
+ */
+static void notice_set(const struct tt_topo *t, int c, bool on)
+{
+	const char *v = on ? "1" : "0";
+	char cmd[256];
+
+	if (c == NOTICE) {
+		tt_sysctl(t->cli_ns, "/proc/sys/net/tcpterm/notice", v);
+		tt_sysctl(t->srv_ns, "/proc/sys/net/tcpterm/notice", v);
+	} else if (c == NOTICE_OTHER) {
+		snprintf(cmd, sizeof(cmd),
+			 "/sbin/ip netns list | grep -qw %s || /sbin/ip netns add %s; "
+			 "/sbin/ip netns exec %s sh -c 'echo %s >/proc/sys/net/tcpterm/notice'",
+			 bench_other_ns, bench_other_ns, bench_other_ns, v);
+		if (system(cmd))
+			TT_FAIL("net.tcpterm.notice=%s in %s", v, bench_other_ns);
+	}
+}
 
 enum { M_CHURN, M_RR, M_P50, M_P99, M_BULK, NMETRIC };
 
@@ -438,6 +468,7 @@ static void run_conf(const struct tt_topo *t, int c, int r)
 	module_set(c != UNLOADED);
 	if (c == LOADED)
 		gate_settle();
+	notice_set(t, c, true);
 	bench_listen(t, &bench_v4, policy, &l);
 	tt_enter(t->cli_ns);
 	/* A short run first, to warm what the last configuration left. */
@@ -450,6 +481,7 @@ static void run_conf(const struct tt_topo *t, int c, int r)
 	bulk(&l, policy, warm);
 	samples[M_BULK][c][r] = bulk(&l, policy, seconds);
 	close(l.fd);
+	notice_set(t, c, false);
 	printf("# round %2d %-11s churn %8.0f/s  rr %8.0f/s", r, conf_names[c],
 	       samples[M_CHURN][c][r], samples[M_RR][c][r]);
 	printf(" p50 %7.1f us p99 %7.1f us  bulk %8.1f MB/s\n", p50, p99,

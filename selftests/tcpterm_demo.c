@@ -135,8 +135,8 @@ static void scene_keepalive(int notice, int cross)
 	long r;
 
 	tt_topo_up(&t, 50);
-	tt_sysctl(t.cli_ns, "net/tcpterm/notice", notice ? "1" : "0");
-	tt_sysctl(t.srv_ns, "net/tcpterm/notice", notice ? "1" : "0");
+	tt_sysctl(t.cli_ns, "/proc/sys/net/tcpterm/notice", notice ? "1" : "0");
+	tt_sysctl(t.srv_ns, "/proc/sys/net/tcpterm/notice", notice ? "1" : "0");
 	tt_pair_open(&t, &v4, &p);
 	send(p.cli, "GET /1", 6, 0);
 	tt_wait_inq(p.srv, 6);
