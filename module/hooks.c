@@ -193,6 +193,7 @@ static void tcpterm_inherit(struct sock *listener, struct sock *child)
 		return;
 	}
 	tcpterm_prot_attach(child, tcpterm_sock_io(ts));
+	tcpterm_notice_child(child, ts);
 }
 
 /*
@@ -252,7 +253,9 @@ struct tcpterm_hook {
 	const char *name;
 	ftrace_func_t func;
 	bool modify_ip;
-	bool stuck;		/* unregister failed: never register again */
+	bool stuck;		/* unregister (or, for the notice hook,
+				 * the filter) failed: never register again
+				 */
 	struct ftrace_ops ops;
 };
 
@@ -466,7 +469,7 @@ static bool tcpterm_on_close(struct sock *sk, long timeout)
 	if (!ts || tcp_sk(sk)->repair)
 		return false;
 	/* A notice makes it a DRAIN close: no HALF_DUPLEX RST. */
-	if (!tcpterm_notice_agreed(ts) || sk->sk_state != TCP_ESTABLISHED)
+	if (!tcpterm_notice_closing(sk, ts))
 		tcpterm_policy_close(sk, ts);
 	return tcpterm_drain_close(sk, ts, timeout);
 }
@@ -685,14 +688,18 @@ static int tcpterm_notice_prepare(void)
 	if (!IS_ENABLED(CONFIG_CGROUP_BPF))
 		return 0;
 	err = tcpterm_hook_prepare(&tcpterm_notice_hook);
-	if (!err)
-		tcpterm_notice_attach(&tcpterm_notice_hooks);
-	return err;
+	if (err) {
+		pr_warn("no closing notices: TCPTERM_NOTICE fails with EOPNOTSUPP\n");
+		tcpterm_notice_hook.stuck = true;
+		return 0;
+	}
+	tcpterm_notice_attach(&tcpterm_notice_hooks);
+	return 0;
 }
 
 static void tcpterm_notice_unprepare(void)
 {
-	if (IS_ENABLED(CONFIG_CGROUP_BPF))
+	if (IS_ENABLED(CONFIG_CGROUP_BPF) && !tcpterm_notice_hook.stuck)
 		tcpterm_hook_release(&tcpterm_notice_hook);
 }
 

@@ -79,7 +79,10 @@ int tcpterm_notice_enable(void)
 	if (READ_ONCE(tcpterm_notice_on))
 		return 0;
 	mutex_lock(&tcpterm_notice_lock);
-	if (!tcpterm_notice_on) {
+	/* No hook: during load, or the function could not be hooked. */
+	if (!tcpterm_notice_hook) {
+		err = -EOPNOTSUPP;
+	} else if (!tcpterm_notice_on) {
 		err = tcpterm_notice_hook->open();
 		if (!err) {
 			static_branch_inc(&cgroup_bpf_enabled_key[CGROUP_SOCK_OPS]);
@@ -119,7 +122,7 @@ static void tcpterm_notice_ask(struct sock *sk, struct tcpterm_sock *ts,
 		return;
 	tp->bpf_sock_ops_cb_flags |= flag;
 	if (ts)
-		ts->notice_own |= own;
+		WRITE_ONCE(ts->notice_own, ts->notice_own | own);
 }
 
 /*
@@ -168,6 +171,15 @@ static bool tcpterm_notice_listener(struct sock *sk)
 	return tcpterm_ns_any() && tcpterm_ns_params(sk, &p) && p.notice;
 }
 
+/* The TCP header of a SYN kept by a request or a child, or NULL. */
+static const struct tcphdr *tcpterm_notice_syn(const struct saved_syn *syn)
+{
+	if (!syn || syn->tcp_hdrlen < sizeof(struct tcphdr))
+		return NULL;
+	return (const struct tcphdr *)(syn->data + syn->mac_hdrlen +
+				       syn->network_hdrlen);
+}
+
 /*
  * What tcpterm writes on the segment @ops describes, of @sk (RCU read
  * side): its length, 0 for nothing; the notice's sequence in @seq.
@@ -178,12 +190,17 @@ static u8 tcpterm_notice_what(struct sock *sk, struct bpf_sock_ops_kern *ops,
 {
 	struct tcpterm_sock *ts;
 
-	/* A SYN-ACK: @sk is the listener, ops->sk the request. */
+	/*
+	 * A SYN-ACK: @sk is the listener, ops->sk the request.  A
+	 * retransmitted one comes without the SYN: the request kept it.
+	 */
 	if (ops->sk != sk) {
-		if (!ops->syn_skb ||
-		    ops->args[0] == BPF_WRITE_HDR_TCP_SYNACK_COOKIE ||
-		    !tcpterm_notice_find(tcp_hdr(ops->syn_skb),
-					 tcpterm_notice_offer_len) ||
+		const struct tcphdr *syn = ops->syn_skb ?
+			tcp_hdr(ops->syn_skb) :
+			tcpterm_notice_syn(((struct request_sock *)ops->sk)->saved_syn);
+
+		if (!syn || ops->args[0] == BPF_WRITE_HDR_TCP_SYNACK_COOKIE ||
+		    !tcpterm_notice_find(syn, tcpterm_notice_offer_len) ||
 		    !tcpterm_notice_listener(sk))
 			return 0;
 		return tcpterm_notice_offer_len;
@@ -233,15 +250,31 @@ static void tcpterm_notice_write(struct sock *sk,
 	ops->remaining_opt_len -= len;
 }
 
-/* The TCP header of the SYN a passive child kept, or NULL. */
-static const struct tcphdr *tcpterm_notice_saved_syn(struct tcp_sock *tp)
+/* A child read the SYN it kept for tcpterm (socket locked). */
+static void tcpterm_notice_drop_syn(struct tcp_sock *tp,
+				    struct tcpterm_sock *ts)
 {
-	struct saved_syn *syn = tp->saved_syn;
+	if (ts->notice_own & TCPTERM_NOTICE_OWN_SAVE_SYN) {
+		tcp_saved_syn_free(tp);
+		ts->notice_own &= ~TCPTERM_NOTICE_OWN_SAVE_SYN;
+	}
+}
 
-	if (!syn || syn->tcp_hdrlen < sizeof(struct tcphdr))
-		return NULL;
-	return (const struct tcphdr *)(syn->data + syn->mac_hdrlen +
-				       syn->network_hdrlen);
+/*
+ * A Fast Open child met tcpterm after its handshake callback (it is
+ * queued later): what it inherited for that callback goes now.
+ */
+void tcpterm_notice_child(struct sock *sk, struct tcpterm_sock *ts)
+{
+	struct tcp_sock *tp = tcp_sk(sk);
+
+	if (!rcu_access_pointer(tp->fastopen_rsk))
+		return;
+	if (ts->notice_own & TCPTERM_NOTICE_OWN_WRITE) {
+		tp->bpf_sock_ops_cb_flags &= ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
+		ts->notice_own &= ~TCPTERM_NOTICE_OWN_WRITE;
+	}
+	tcpterm_notice_drop_syn(tp, ts);
 }
 
 /*
@@ -273,17 +306,14 @@ static void tcpterm_notice_established(struct sock *sk,
 		tp->bpf_sock_ops_cb_flags &= ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
 		ts->notice_own &= ~TCPTERM_NOTICE_OWN_WRITE;
 	}
-	if (!READ_ONCE(ts->p.notice))
-		return;
 	if (active)
 		th = ops->skb ? tcp_hdr(ops->skb) : NULL;
 	else
-		th = tcpterm_notice_saved_syn(tp);
-	agreed = th && tcpterm_notice_find(th, tcpterm_notice_offer_len);
-	if (!active && ts->notice_own & TCPTERM_NOTICE_OWN_SAVE_SYN) {
-		tcp_saved_syn_free(tp);
-		ts->notice_own &= ~TCPTERM_NOTICE_OWN_SAVE_SYN;
-	}
+		th = tcpterm_notice_syn(tp->saved_syn);
+	agreed = READ_ONCE(ts->p.notice) && th &&
+		 tcpterm_notice_find(th, tcpterm_notice_offer_len);
+	if (!active)
+		tcpterm_notice_drop_syn(tp, ts);
 	if (!agreed)
 		return;
 	tcpterm_notice_ask(sk, ts, BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG,
@@ -292,29 +322,64 @@ static void tcpterm_notice_established(struct sock *sk,
 }
 
 /*
+ * Did bytes we wrote go unread by the peer's application, which read up
+ * to @seq?  Our FIN takes a sequence number but is no byte.
+ */
+static bool tcpterm_notice_unread(const struct sock *sk, u32 seq)
+{
+	u32 end = READ_ONCE(tcp_sk(sk)->write_seq);
+
+	if (READ_ONCE(sk->sk_shutdown) & SEND_SHUTDOWN)
+		end--;
+	return after(end, seq);
+}
+
+/*
+ * The stack checked the segment's sequence (window, PAWS, RFC 5961 for
+ * RST and SYN) but not yet its ACK: an in-window segment with any ACK
+ * gets here.  A notice is taken only from the segment at rcv_nxt that
+ * acknowledges what RFC 5961 5.2 accepts, so a blind attacker has to
+ * guess as much as for a reset; a notice that arrives out of order is
+ * taken from the retransmission, which carries it too.
+ */
+static bool tcpterm_notice_acceptable(const struct sock *sk,
+				      const struct sk_buff *skb)
+{
+	const struct tcp_sock *tp = tcp_sk(sk);
+	u32 ack = TCP_SKB_CB(skb)->ack_seq;
+
+	return TCP_SKB_CB(skb)->seq == tp->rcv_nxt &&
+	       (TCP_SKB_CB(skb)->tcp_flags & TCPHDR_ACK) &&
+	       !before(ack, tp->snd_una - tp->max_window) &&
+	       !after(ack, tp->snd_nxt);
+}
+
+/*
  * A segment the stack accepted carries an option it does not know
- * (socket locked).  The first notice on an agreed connection is taken:
- * bytes we wrote past the sequence it carries were never read.
+ * (socket locked).  The first notice on an agreed connection is taken;
+ * its sequence stays for the end of the stream (tcpterm_notice_eof_error).
  */
 static void tcpterm_notice_parse(struct sock *sk,
 				 struct bpf_sock_ops_kern *ops)
 {
 	struct tcpterm_sock *ts;
 	const u8 *opt;
-	u32 flags;
+	u32 flags, seq;
 
 	if (!tcpterm_prot_owns(sk) || !ops->skb)
 		return;
 	ts = tcpterm_sock_lookup(sk);
 	if (!ts || (READ_ONCE(ts->flags) &
-		    (TCPTERM_F_NOTICE_OK | TCPTERM_F_NOTICE_RCVD)) !=
-		   TCPTERM_F_NOTICE_OK)
+		    (TCPTERM_F_NOTICE_OK | TCPTERM_F_NOTICE_RCVD |
+		     TCPTERM_F_NOTICE_SENT)) != TCPTERM_F_NOTICE_OK)
 		return;
 	opt = tcpterm_notice_find(tcp_hdr(ops->skb), tcpterm_notice_len);
-	if (!opt)
+	if (!opt || !tcpterm_notice_acceptable(sk, ops->skb))
 		return;
+	seq = get_unaligned_be32(opt + 4);
+	WRITE_ONCE(ts->notice_seq, seq);
 	flags = TCPTERM_F_NOTICE_RCVD;
-	if (after(tcp_sk(sk)->write_seq, get_unaligned_be32(opt + 4)))
+	if (tcpterm_notice_unread(sk, seq))
 		flags |= TCPTERM_F_NOTICE_UNREAD;
 	tcpterm_notice_flag(ts, flags);
 }
@@ -358,7 +423,8 @@ static void tcpterm_notice_listener_start(struct sock *sk,
 	if (!tp->save_syn) {
 		tp->save_syn = 1;
 		if (ts)
-			ts->notice_own |= TCPTERM_NOTICE_OWN_SAVE_SYN;
+			WRITE_ONCE(ts->notice_own,
+				   ts->notice_own | TCPTERM_NOTICE_OWN_SAVE_SYN);
 	}
 	tcpterm_notice_ask(sk, ts, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG,
 			   TCPTERM_NOTICE_OWN_WRITE);
@@ -397,10 +463,23 @@ void tcpterm_notice_listen(struct sock *sk)
 		tcpterm_notice_listener_start(sk, NULL);
 }
 
-bool tcpterm_notice_agreed(const struct tcpterm_sock *ts)
+static bool tcpterm_notice_agreed(const struct tcpterm_sock *ts)
 {
 	return (READ_ONCE(ts->flags) & TCPTERM_F_NOTICE_OK) &&
 	       READ_ONCE(ts->p.notice);
+}
+
+/*
+ * Would close() of @sk send the notice: an agreed connection, still
+ * established (not after shutdown(SHUT_WR)), that got none itself?
+ */
+bool tcpterm_notice_closing(const struct sock *sk,
+			    const struct tcpterm_sock *ts)
+{
+	return READ_ONCE(sk->sk_state) == TCP_ESTABLISHED &&
+	       tcpterm_notice_agreed(ts) &&
+	       !(READ_ONCE(ts->flags) &
+		 (TCPTERM_F_NOTICE_SENT | TCPTERM_F_NOTICE_RCVD));
 }
 
 /*
@@ -411,11 +490,9 @@ bool tcpterm_notice_agreed(const struct tcpterm_sock *ts)
  */
 bool tcpterm_notice_close(struct sock *sk, struct tcpterm_sock *ts)
 {
-	if (sk->sk_state != TCP_ESTABLISHED || !tcpterm_notice_agreed(ts) ||
-	    READ_ONCE(ts->flags) &
-	    (TCPTERM_F_NOTICE_SENT | TCPTERM_F_NOTICE_RCVD))
+	if (!tcpterm_notice_closing(sk, ts))
 		return false;
-	ts->notice_seq = tcp_sk(sk)->copied_seq;
+	WRITE_ONCE(ts->notice_seq, tcp_sk(sk)->copied_seq);
 	tcpterm_notice_flag(ts, TCPTERM_F_NOTICE_SENT);
 	tcpterm_notice_ask(sk, ts, BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG,
 			   TCPTERM_NOTICE_OWN_WRITE);
@@ -442,22 +519,48 @@ int tcpterm_notice_send_error(struct sock *sk)
 	       -TCPTERM_NOTICE_ERRNO : 0;
 }
 
-/* A read of @sk at the end of the stream: fails if bytes went unread. */
+/*
+ * A read of @sk at the end of the stream: fails if bytes went unread,
+ * counted now (a write that was blocked when the notice came, or a
+ * sendfile(), may have sent more since).
+ */
 int tcpterm_notice_eof_error(struct sock *sk)
 {
-	return tcpterm_notice_flags(sk) & TCPTERM_F_NOTICE_UNREAD ?
-	       -TCPTERM_NOTICE_ERRNO : 0;
+	struct tcpterm_sock *ts;
+	int err = 0;
+
+	rcu_read_lock();
+	ts = tcpterm_sock_lookup(sk);
+	if (ts && READ_ONCE(ts->flags) & TCPTERM_F_NOTICE_RCVD) {
+		if (!(READ_ONCE(ts->flags) & TCPTERM_F_NOTICE_UNREAD) &&
+		    tcpterm_notice_unread(sk, READ_ONCE(ts->notice_seq)))
+			tcpterm_notice_flag(ts, TCPTERM_F_NOTICE_UNREAD);
+		if (READ_ONCE(ts->flags) & TCPTERM_F_NOTICE_UNREAD)
+			err = -TCPTERM_NOTICE_ERRNO;
+	}
+	rcu_read_unlock();
+	return err;
 }
 
-/* Unload: the sock_ops calls tcpterm asked for on @sk stop. */
+/*
+ * Unload: the sock_ops calls tcpterm asked for on @sk stop.  The flags
+ * are also written in softirq (tcpterm, sock_ops programs): under the
+ * socket's spinlock.  A listener keeps save_syn (a bitfield its owner
+ * writes under the socket lock): its children keep their SYN.
+ */
 void tcpterm_notice_release(struct sock *sk, struct tcpterm_sock *ts)
 {
-	struct tcp_sock *tp = tcp_sk(sk);
-	u8 flags = READ_ONCE(tp->bpf_sock_ops_cb_flags);
+	u8 own = READ_ONCE(ts->notice_own), clear = 0;
 
-	if (ts->notice_own & TCPTERM_NOTICE_OWN_WRITE)
-		flags &= ~BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
-	if (ts->notice_own & TCPTERM_NOTICE_OWN_PARSE)
-		flags &= ~BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG;
-	WRITE_ONCE(tp->bpf_sock_ops_cb_flags, flags);
+	if (own & TCPTERM_NOTICE_OWN_WRITE)
+		clear |= BPF_SOCK_OPS_WRITE_HDR_OPT_CB_FLAG;
+	if (own & TCPTERM_NOTICE_OWN_PARSE)
+		clear |= BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG;
+	if (!clear)
+		return;
+	local_bh_disable();
+	bh_lock_sock(sk);
+	tcp_sk(sk)->bpf_sock_ops_cb_flags &= ~clear;
+	bh_unlock_sock(sk);
+	local_bh_enable();
 }

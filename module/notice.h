@@ -25,7 +25,9 @@ void tcpterm_notice_start(struct sock *sk, struct tcpterm_sock *ts);
 void tcpterm_notice_listen(struct sock *sk);
 void tcpterm_notice_sock_ops(struct sock *sk, struct bpf_sock_ops_kern *ops);
 bool tcpterm_notice_close(struct sock *sk, struct tcpterm_sock *ts);
-bool tcpterm_notice_agreed(const struct tcpterm_sock *ts);
+bool tcpterm_notice_closing(const struct sock *sk,
+			    const struct tcpterm_sock *ts);
+void tcpterm_notice_child(struct sock *sk, struct tcpterm_sock *ts);
 int tcpterm_notice_send_error(struct sock *sk);
 int tcpterm_notice_eof_error(struct sock *sk);
 void tcpterm_notice_release(struct sock *sk, struct tcpterm_sock *ts);
@@ -53,10 +55,14 @@ static inline bool tcpterm_notice_close(struct sock *sk,
 	return false;
 }
 
-static inline bool tcpterm_notice_agreed(const struct tcpterm_sock *ts)
+static inline bool tcpterm_notice_closing(const struct sock *sk,
+					  const struct tcpterm_sock *ts)
 {
 	return false;
 }
+
+static inline void tcpterm_notice_child(struct sock *sk,
+					struct tcpterm_sock *ts) {}
 
 static inline int tcpterm_notice_send_error(struct sock *sk)
 {

@@ -166,6 +166,7 @@ static void scene_keepalive(int notice, int cross)
 	    info.tti_flags & TCPTERM_F_NOTICE_RCVD ? " NOTICE_RCVD" : "",
 	    info.tti_flags & TCPTERM_F_NOTICE_UNREAD ? " NOTICE_UNREAD" : "",
 	    info.tti_flags & ~TCPTERM_F_TRACKED ? "" : " (none)");
+	tt_msleep(300);
 	say("  server: RSTs sent (Tcp OutRsts): %lld",
 	    tt_snmp(t.srv_ns, "Tcp", "OutRsts"));
 	close(p.cli);
