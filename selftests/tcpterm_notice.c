@@ -102,6 +102,7 @@ static uint32_t tt_get32(const uint8_t *p)
 struct tt_seg {
 	bool from_srv;
 	uint8_t flags;
+	uint16_t win;		/* as on the wire, unscaled */
 	uint32_t seq, ack;
 	int len;		/* payload */
 	int optlen;
@@ -187,6 +188,7 @@ static bool tt_cap_parse(const struct tt_cap *c, const uint8_t *p, int n,
 	s->seq = tt_get32(th + 4);
 	s->ack = tt_get32(th + 8);
 	s->flags = th[13];
+	s->win = tt_get16(th + 14);
 	s->len = plen - doff;
 	s->optlen = doff - 20;
 	memcpy(s->opt, th + 20, s->optlen);
@@ -1156,6 +1158,390 @@ TEST_F(notice, namespace_default)
 	tt_check_handshake(_metadata, c, exid, true, true, &isn);
 	tt_check_notice_fin(_metadata, c, exid, isn + 1 + tt_req);
 	ASSERT_EQ(0, tt_cap_rsts(c));
+	close(lsn);
+}
+
+/* --- spoofed notices ----------------------------------------------------- */
+
+/*
+ * Writes segments to the client as if from the server: an AF_PACKET
+ * socket on veth1, in the server's namespace, to veth0's MAC.  The
+ * packets carry TTL (hop limit) 255, the stack's carry 64.
+ */
+struct tt_spoof {
+	int fd, ifindex, alen;
+	uint8_t mac[6];			/* veth0's: the client's */
+	uint8_t cli[16], srv[16];	/* addresses on the wire */
+	uint16_t cport, sport;		/* network order */
+};
+
+/* What the tap saw of the connection, the injected segments aside. */
+struct tt_spoof_state {
+	uint32_t srv_nxt;	/* end of the server's data: client rcv_nxt */
+	uint32_t cli_nxt;	/* end of the client's: client snd_nxt */
+	uint32_t srv_tsval, cli_tsval;
+	uint16_t srv_win;
+	bool srv_seen, cli_seen, srv_ts, cli_ts;
+};
+
+static void tt_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void tt_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static bool tt_seq_after(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) > 0;
+}
+
+static uint32_t tt_csum_add(uint32_t sum, const uint8_t *p, int n)
+{
+	int i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += tt_get16(p + i);
+	if (n & 1)
+		sum += p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t tt_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+/* The timestamps option of @s: false if it has none. */
+static bool tt_seg_ts(const struct tt_seg *s, uint32_t *tsval,
+		      uint32_t *tsecr)
+{
+	const uint8_t *o = s->opt;
+	int i = 0, n = s->optlen;
+
+	while (i < n && o[i] != 0) {
+		if (o[i] == 1) {
+			i++;
+			continue;
+		}
+		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
+			return false;
+		if (o[i] == 8 && o[i + 1] == 10) {
+			*tsval = tt_get32(o + i + 2);
+			*tsecr = tt_get32(o + i + 6);
+			return true;
+		}
+		i += o[i + 1];
+	}
+	return false;
+}
+
+/* Addresses and ports of the client socket @cli; the socket on veth1. */
+static void tt_spoof_open(const struct tt_topo *t, int cli,
+			  struct tt_spoof *sp)
+{
+	struct sockaddr_storage a, b;
+	socklen_t al = sizeof(a), bl = sizeof(b);
+	struct ifreq ifr;
+	int fd;
+
+	memset(sp, 0, sizeof(*sp));
+	if (getsockname(cli, (struct sockaddr *)&a, &al) ||
+	    getpeername(cli, (struct sockaddr *)&b, &bl))
+		TT_FAIL("getsockname/getpeername");
+	if (a.ss_family == AF_INET) {
+		struct sockaddr_in *ca = (void *)&a, *sa = (void *)&b;
+
+		sp->alen = 4;
+		memcpy(sp->cli, &ca->sin_addr, 4);
+		memcpy(sp->srv, &sa->sin_addr, 4);
+		sp->cport = ca->sin_port;
+		sp->sport = sa->sin_port;
+	} else {
+		struct sockaddr_in6 *ca = (void *)&a, *sa = (void *)&b;
+
+		if (IN6_IS_ADDR_V4MAPPED(&ca->sin6_addr)) {
+			/* IPv4 on the wire. */
+			sp->alen = 4;
+			memcpy(sp->cli, ca->sin6_addr.s6_addr + 12, 4);
+			memcpy(sp->srv, sa->sin6_addr.s6_addr + 12, 4);
+		} else {
+			sp->alen = 16;
+			memcpy(sp->cli, &ca->sin6_addr, 16);
+			memcpy(sp->srv, &sa->sin6_addr, 16);
+		}
+		sp->cport = ca->sin6_port;
+		sp->sport = sa->sin6_port;
+	}
+
+	tt_enter(t->cli_ns);
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		TT_FAIL("socket");
+	memset(&ifr, 0, sizeof(ifr));
+	strncpy(ifr.ifr_name, "veth0", sizeof(ifr.ifr_name) - 1);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr))
+		TT_FAIL("SIOCGIFHWADDR veth0");
+	memcpy(sp->mac, ifr.ifr_hwaddr.sa_data, 6);
+	close(fd);
+
+	tt_enter(t->srv_ns);
+	/* Protocol 0: it sends, it receives nothing. */
+	sp->fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sp->fd < 0)
+		TT_FAIL("AF_PACKET socket");
+	sp->ifindex = if_nametoindex("veth1");
+	if (!sp->ifindex)
+		TT_FAIL("no veth1");
+}
+
+/*
+ * A segment without payload to the client: @flags, @seq, @ack, @win,
+ * options NOP NOP TS(@tsval, @tsecr) and the notice (@exid, @nseq).
+ */
+static void tt_spoof_send(const struct tt_spoof *sp, uint8_t flags,
+			  uint32_t seq, uint32_t ack, uint16_t win,
+			  uint32_t tsval, uint32_t tsecr, int exid,
+			  uint32_t nseq)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_ifindex = sp->ifindex,
+		.sll_halen = 6,
+	};
+	int hlen = sp->alen == 4 ? 20 : 40, tlen = 20 + 20;
+	uint8_t pkt[40 + 40] = { 0 }, *th = pkt + hlen, pseudo[40];
+	uint32_t sum;
+
+	if (sp->alen == 4) {
+		pkt[0] = 0x45;
+		tt_put16(pkt + 2, hlen + tlen);
+		tt_put16(pkt + 6, 0x4000);	/* DF */
+		pkt[8] = 255;
+		pkt[9] = IPPROTO_TCP;
+		memcpy(pkt + 12, sp->srv, 4);
+		memcpy(pkt + 16, sp->cli, 4);
+		tt_put16(pkt + 10, tt_csum_fold(tt_csum_add(0, pkt, 20)));
+		sll.sll_protocol = htons(ETH_P_IP);
+	} else {
+		pkt[0] = 0x60;
+		tt_put16(pkt + 4, tlen);
+		pkt[6] = IPPROTO_TCP;
+		pkt[7] = 255;
+		memcpy(pkt + 8, sp->srv, 16);
+		memcpy(pkt + 24, sp->cli, 16);
+		sll.sll_protocol = htons(ETH_P_IPV6);
+	}
+	memcpy(th, &sp->sport, 2);
+	memcpy(th + 2, &sp->cport, 2);
+	tt_put32(th + 4, seq);
+	tt_put32(th + 8, ack);
+	th[12] = (tlen / 4) << 4;
+	th[13] = flags;
+	tt_put16(th + 14, win);
+	th[20] = 1;
+	th[21] = 1;
+	th[22] = 8;
+	th[23] = 10;
+	tt_put32(th + 24, tsval);
+	tt_put32(th + 28, tsecr);
+	th[32] = TT_NOTICE_KIND;
+	th[33] = TT_NOTICE_FIN_LEN;
+	tt_put16(th + 34, exid);
+	tt_put32(th + 36, nseq);
+
+	memset(pseudo, 0, sizeof(pseudo));
+	memcpy(pseudo, sp->srv, sp->alen);
+	memcpy(pseudo + sp->alen, sp->cli, sp->alen);
+	if (sp->alen == 4) {
+		pseudo[9] = IPPROTO_TCP;
+		tt_put16(pseudo + 10, tlen);
+		sum = tt_csum_add(0, pseudo, 12);
+	} else {
+		tt_put32(pseudo + 32, tlen);
+		pseudo[39] = IPPROTO_TCP;
+		sum = tt_csum_add(0, pseudo, 40);
+	}
+	tt_put16(th + 16, tt_csum_fold(tt_csum_add(sum, th, tlen)));
+
+	memcpy(sll.sll_addr, sp->mac, 6);
+	if (sendto(sp->fd, pkt, hlen + tlen, 0, (struct sockaddr *)&sll,
+		   sizeof(sll)) != hlen + tlen)
+		TT_FAIL("sendto on veth1: %s", strerror(errno));
+}
+
+/*
+ * Everything the client sent is acknowledged; then what the tap saw.
+ * The server's data end is counted from segments with data, SYN or
+ * FIN only: the injected segments are pure ACKs.
+ */
+static void tt_spoof_state(int cli, struct tt_cap *c,
+			   struct tt_spoof_state *st)
+{
+	uint32_t tsval, tsecr, end;
+	int i, waited;
+
+	for (waited = 0; tt_outq(cli); waited += 10) {
+		if (waited >= tt_scaled(2000))
+			TT_FAIL("client data not acknowledged: %d bytes",
+				tt_outq(cli));
+		tt_msleep(10);
+	}
+	tt_cap_read(c);
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < c->n; i++) {
+		const struct tt_seg *s = &c->seg[i];
+		bool ts = tt_seg_ts(s, &tsval, &tsecr);
+
+		end = s->seq + s->len + !!(s->flags & TT_SYN) +
+		      !!(s->flags & TT_FIN);
+		if (s->from_srv) {
+			if ((s->len || (s->flags & (TT_SYN | TT_FIN))) &&
+			    (!st->srv_seen || tt_seq_after(end, st->srv_nxt))) {
+				st->srv_nxt = end;
+				st->srv_seen = true;
+			}
+			if (ts && (!st->srv_ts ||
+				   tt_seq_after(tsval, st->srv_tsval))) {
+				st->srv_tsval = tsval;
+				st->srv_ts = true;
+			}
+			if (!(s->flags & TT_SYN))
+				st->srv_win = s->win;
+		} else {
+			if (!st->cli_seen || tt_seq_after(end, st->cli_nxt)) {
+				st->cli_nxt = end;
+				st->cli_seen = true;
+			}
+			if (ts && (!st->cli_ts ||
+				   tt_seq_after(tsval, st->cli_tsval))) {
+				st->cli_tsval = tsval;
+				st->cli_ts = true;
+			}
+		}
+	}
+	if (!st->srv_seen || !st->cli_seen || !st->srv_ts || !st->cli_ts ||
+	    !st->srv_win) {
+		tt_cap_log(c);
+		TT_FAIL("the tap saw no data, timestamps or window of the connection");
+	}
+}
+
+/* Inject one segment and log it as the tap would. */
+static void tt_spoof(const struct tt_spoof *sp, const char *what,
+		     const struct tt_spoof_state *st, uint8_t flags,
+		     uint32_t seq, uint32_t ack, int exid)
+{
+	struct tt_seg s = {
+		.from_srv = true, .flags = flags, .win = st->srv_win,
+		.seq = seq, .ack = ack, .optlen = 20,
+	};
+
+	tt_spoof_send(sp, flags, seq, ack, st->srv_win, st->srv_tsval,
+		      st->cli_tsval, exid, st->cli_nxt);
+	memcpy(s.opt, "\x01\x01\x08\x0a", 4);
+	tt_put32(s.opt + 4, st->srv_tsval);
+	tt_put32(s.opt + 8, st->cli_tsval);
+	s.opt[12] = TT_NOTICE_KIND;
+	s.opt[13] = TT_NOTICE_FIN_LEN;
+	tt_put16(s.opt + 14, exid);
+	tt_put32(s.opt + 16, st->cli_nxt);
+	TT_LOG("%s: client rcv_nxt %u snd_nxt %u", what, st->srv_nxt,
+	       st->cli_nxt);
+	tt_log_seg("injected", &s);
+}
+
+/*
+ * Notices the client must not take, written as if from the server with
+ * the right addresses, ports, checksum, timestamps and ExID, on an
+ * agreed connection: (a) in the window but not at rcv_nxt, (b) at
+ * rcv_nxt acknowledging beyond snd_nxt, (c) at rcv_nxt without ACK.
+ * After each the client has no NOTICE_RCVD and its write goes out.
+ * Then the control: (d) at rcv_nxt acknowledging snd_nxt, which must be
+ * taken (the injection works): NOTICE_RCVD, writes fail with ESHUTDOWN.
+ */
+TEST_F(notice, spoofed_notice_ignored)
+{
+	static const struct {
+		const char *what;
+		uint8_t flags;
+		uint32_t seq_off, ack_off;
+	} bad[] = {
+		{ "a. seq rcv_nxt+1000", TT_ACK, 1000, 0 },
+		{ "b. ack snd_nxt+100000", TT_ACK, 0, 100000 },
+		{ "c. no ACK flag", 0, 0, 0 },
+	};
+	const struct tt_variant *v = variant->net;
+	struct tt_cap *c = &tt_cap;
+	struct tt_topo t = self->t;
+	struct tt_spoof_state st;
+	struct tt_spoof sp;
+	int exid, lsn, cli, srv, i;
+	char buf[64];
+	uint32_t f;
+
+	TT_NEED_NOTICE(exid);
+	memset(buf, 'q', sizeof(buf));
+	tt_cap_open(&t, c);
+	lsn = tt_notice_listen(&t, v, 1);
+	c->port = tt_port_of(lsn);
+	cli = tt_notice_connect(&t, v, lsn, 1);
+	srv = tt_accept(&t, lsn);
+	ASSERT_TRUE(tt_flags(cli) & TCPTERM_F_NOTICE_OK);
+	tt_exchange(_metadata, cli, srv);
+	tt_spoof_open(&t, cli, &sp);
+
+	for (i = 0; i < (int)ARRAY_SIZE(bad); i++) {
+		tt_spoof_state(cli, c, &st);
+		tt_spoof(&sp, bad[i].what, &st, bad[i].flags,
+			 st.srv_nxt + bad[i].seq_off,
+			 st.cli_nxt + bad[i].ack_off, exid);
+		tt_msleep(tt_scaled(100));
+		f = tt_flags(cli);
+		if (f & TCPTERM_F_NOTICE_RCVD) {
+			tt_cap_read(c);
+			tt_cap_log(c);
+			TT_FAIL("%s: the client took the notice (flags 0x%x)",
+				bad[i].what, f);
+		}
+		ASSERT_EQ(10, send(cli, buf, 10, MSG_NOSIGNAL));
+		ASSERT_EQ(10, tt_read_n(srv, buf, 10, 2000));
+	}
+
+	/* The control: the same notice, acceptable, must be taken. */
+	tt_spoof_state(cli, c, &st);
+	tt_spoof(&sp, "d. control, acceptable", &st, TT_ACK, st.srv_nxt,
+		 st.cli_nxt, exid);
+	f = tt_flags_wait(cli, TCPTERM_F_NOTICE_RCVD, 1000);
+	TT_LOG("client flags 0x%x", f);
+	if (!(f & TCPTERM_F_NOTICE_RCVD)) {
+		tt_cap_read(c);
+		tt_cap_log(c);
+		TT_FAIL("control: the acceptable injected notice was not taken (flags 0x%x): the injection does not work",
+			f);
+	}
+	ASSERT_ERRNO(ESHUTDOWN, send(cli, buf, 10, MSG_NOSIGNAL));
+	ASSERT_EQ(0, tt_outq(cli));
+	/* The server's application read everything: nothing unread. */
+	ASSERT_EQ(0, f & TCPTERM_F_NOTICE_UNREAD);
+	/* No RST on the wire. */
+	tt_cap_read(c);
+	if (tt_cap_rsts(c))
+		tt_cap_log(c);
+	ASSERT_EQ(0, tt_cap_rsts(c));
+
+	close(sp.fd);
+	close(cli);
+	close(srv);
 	close(lsn);
 }
 
