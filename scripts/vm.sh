@@ -117,7 +117,7 @@ if [ ! -s "$base" ] || [ "$0" -nt "$base" ]; then
 	copy_bin "$root" "$(command -v ss)" /sbin/ss
 	: >"$root/lib/modules/$KVER/load-order"
 	for m in $(module_order ${kmods[@]+"${kmods[@]}"}); do
-		src=$(ls "$MODDIR/$m".ko* 2>/dev/null | head -n1)
+		src=$(ls "$MODDIR/$m".ko* 2>/dev/null | head -n1 || true)
 		[ -n "$src" ] || continue	# built in
 		name=$(basename "$m")
 		case $src in
