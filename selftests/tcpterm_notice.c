@@ -1067,6 +1067,12 @@ TEST_F_TIMEOUT(notice, request_after_close, 60)
 	memset(buf, 'q', sizeof(buf));
 	tt_cap_open(&t, c);
 	lsn = tt_notice_listen(&t, v, 1);
+	/*
+	 * The orphan waits for the client's FIN through several delays: on
+	 * a slow kernel that could outlast DRAIN's idle limit (5 s), whose
+	 * reset would be right but is not what this case is about.
+	 */
+	tt_set_int(lsn, TCPTERM_DRAIN_IDLE_MS, TCPTERM_MS_MAX);
 	c->port = tt_port_of(lsn);
 	cli = tt_notice_connect(&t, v, lsn, 1);
 	srv = tt_accept(&t, lsn);
@@ -1754,7 +1760,12 @@ TEST_F_TIMEOUT(notice46, keepalive_race, 90)
 	ASSERT_EQ(rounds, with.answered + with.retry_safe);
 	/* Retry-safe means it: what was refused was never read. */
 	ASSERT_EQ(with.answered, with.processed);
-	ASSERT_EQ(0, with.out_rsts[0]);
+	/*
+	 * The server resets nothing.  The client may answer a stray
+	 * retransmission that reaches it after both ends closed (a slow
+	 * kernel retransmits more), as stock TCP does: logged above, per
+	 * round, not a request answered by a reset (that is with.rst).
+	 */
 	ASSERT_EQ(0, with.out_rsts[1]);
 }
 
