@@ -319,6 +319,8 @@ static void tcpterm_notice_established(struct sock *sk,
 	tcpterm_notice_ask(sk, ts, BPF_SOCK_OPS_PARSE_UNKNOWN_HDR_OPT_CB_FLAG,
 			   TCPTERM_NOTICE_OWN_PARSE);
 	tcpterm_notice_flag(ts, TCPTERM_F_NOTICE_OK);
+	/* From now on its reads and writes look at the notice. */
+	tcpterm_prot_attach(sk, true);
 }
 
 /*

@@ -7,6 +7,7 @@
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
+#include <linux/tcpterm.h>
 
 struct sock;
 
@@ -122,11 +123,13 @@ int tcpterm_sock_walk(int (*fn)(struct sock *sk, struct tcpterm_sock *ts,
 
 /*
  * Does @ts need tcpterm's reads and writes (the second copy of the ops,
- * prot.c): a crossing error, or notices, to report?
+ * prot.c): a crossing error to report, or notices agreed on with the
+ * peer (a connection whose peer did not agree pays nothing per call)?
  */
 static inline bool tcpterm_sock_io(const struct tcpterm_sock *ts)
 {
-	return READ_ONCE(ts->p.crossing_error) || READ_ONCE(ts->p.notice);
+	return READ_ONCE(ts->p.crossing_error) ||
+	       (READ_ONCE(ts->flags) & TCPTERM_F_NOTICE_OK);
 }
 
 struct tcpterm_sock_iter;
