@@ -53,7 +53,7 @@ declare -A budget=(
 	[deps]=240 [build]=90 [host_checks]=300 [runner]=240 [tool_docs]=120
 	[packaging]=300
 	[fetch_6.12]=300 [fetch_7.2]=480 [debug_kernel_build]=1500
-	[guest_6.1]=420 [guest_6.12]=420 [guest_7.2]=420 [guest_debug]=1000
+	[guest_6.1]=540 [guest_6.12]=540 [guest_7.2]=540 [guest_debug]=1000
 	[guest_debug2]=1000 [guest_debug3]=1000
 )
 budget_fresh=3300
