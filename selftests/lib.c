@@ -202,7 +202,7 @@ static socklen_t tt_sockaddr(const struct tt_variant *v, const char *addr,
 	}
 }
 
-static int tt_port(int fd)
+int tt_port(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
@@ -525,6 +525,14 @@ static int tt_genl_resolve(int fd, int *family_id)
 		g = (struct nlattr *)((char *)g + NLA_ALIGN(g->nla_len));
 	}
 	TT_FAIL("group %s not found", TCPTERM_GENL_MCGRP_EVENTS);
+}
+
+int tt_genl_family(int fd)
+{
+	int id;
+
+	tt_genl_resolve(fd, &id);
+	return id;
 }
 
 static int tt_genl_socket(int ns)
@@ -868,4 +876,67 @@ int tt_gate_open(void)
 			open = 1;
 	fclose(f);
 	return open;
+}
+
+uint16_t tt_get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+uint32_t tt_get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+void tt_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+void tt_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+uint32_t tt_csum_add(uint32_t sum, const uint8_t *p, int n)
+{
+	int i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += tt_get16(p + i);
+	if (n & 1)
+		sum += p[n - 1] << 8;
+	return sum;
+}
+
+uint16_t tt_csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+uint16_t tt_tcp_csum(const uint8_t *src, const uint8_t *dst, int alen,
+		     const uint8_t *th, int tlen)
+{
+	uint8_t pseudo[40] = { 0 };
+	uint32_t sum;
+
+	memcpy(pseudo, src, alen);
+	memcpy(pseudo + alen, dst, alen);
+	if (alen == 4) {
+		pseudo[9] = IPPROTO_TCP;
+		tt_put16(pseudo + 10, tlen);
+		sum = tt_csum_add(0, pseudo, 12);
+	} else {
+		tt_put32(pseudo + 32, tlen);
+		pseudo[39] = IPPROTO_TCP;
+		sum = tt_csum_add(0, pseudo, 40);
+	}
+	return tt_csum_fold(tt_csum_add(sum, th, tlen));
 }

@@ -107,6 +107,8 @@ int tt_listen(const struct tt_topo *t, const struct tt_variant *v,
 	      int policy);
 int tt_connect(const struct tt_topo *t, const struct tt_variant *v, int lsn);
 int tt_accept(const struct tt_topo *t, int lsn);
+/* The local port of @fd, host order. */
+int tt_port(int fd);
 /* The address a client of listener @lsn connects to. */
 socklen_t tt_server_addr(const struct tt_variant *v, int lsn,
 			 struct sockaddr_storage *ss);
@@ -152,6 +154,18 @@ long long tt_stat(int ns, const char *name);	/* /proc/net/tcpterm */
  */
 int tt_gate_open(void);
 
+/* Network byte order in packets the tests build and read. */
+uint16_t tt_get16(const uint8_t *p);
+uint32_t tt_get32(const uint8_t *p);
+void tt_put16(uint8_t *p, uint16_t v);
+void tt_put32(uint8_t *p, uint32_t v);
+/* Internet checksum: add @n bytes at @p to @sum; fold and invert. */
+uint32_t tt_csum_add(uint32_t sum, const uint8_t *p, int n);
+uint16_t tt_csum_fold(uint32_t sum);
+/* TCP checksum of @tlen bytes at @th, from @src to @dst (@alen 4 or 16). */
+uint16_t tt_tcp_csum(const uint8_t *src, const uint8_t *dst, int alen,
+		     const uint8_t *th, int tlen);
+
 struct tt_event {
 	int kind, family, reason;
 	uint16_t sport, dport;	/* host order */
@@ -169,6 +183,8 @@ struct nlattr *tt_nla_find(void *data, int len, int type);
 int tt_events_open(int ns);
 /* The same in two steps: a socket in @ns, then joining the group. */
 int tt_genl_events_socket(int ns);
+/* The id of the tcpterm family, asked on the netlink socket @fd. */
+int tt_genl_family(int fd);
 int tt_genl_join_events(int fd);
 /*
  * Next event of @kind within @timeout_ms: 0 and the event, or -1.  The

@@ -177,31 +177,6 @@ static void tt_tap_conn(struct tt_tap *tap, int fd)
 	}
 }
 
-static __u16 tt_get16(const __u8 *p)
-{
-	return (__u16)(p[0] << 8 | p[1]);
-}
-
-static __u32 tt_get32(const __u8 *p)
-{
-	return (__u32)p[0] << 24 | (__u32)p[1] << 16 |
-	       (__u32)p[2] << 8 | p[3];
-}
-
-static void tt_put16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void tt_put32(__u8 *p, __u32 v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
 static void tt_parse_options(const __u8 *o, int n, struct tt_seg *s)
 {
 	int i = 0;
@@ -376,24 +351,6 @@ static void tt_tap_settle(struct tt_tap *tap)
 	}
 }
 
-static __u32 tt_csum_add(__u32 sum, const __u8 *p, int n)
-{
-	int i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += tt_get16(p + i);
-	if (n & 1)
-		sum += p[n - 1] << 8;
-	return sum;
-}
-
-static __u16 tt_csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
 /*
  * Write one segment to the victim as if from the client: @flags, @seq,
  * @ack, the timestamps @tsval/@tsecr, the client's last window, and
@@ -408,8 +365,7 @@ static void tt_tap_send(struct tt_tap *tap, __u8 flags, __u32 seq,
 		.sll_halen = 6,
 	};
 	int hlen = tap->alen == 4 ? 20 : 40, tlen = 32 + len;
-	__u8 pkt[40 + 32 + 1500] = { 0 }, *th = pkt + hlen, pseudo[40];
-	__u32 sum;
+	__u8 pkt[40 + 32 + 1500] = { 0 }, *th = pkt + hlen;
 
 	if (len > 1500)
 		TT_FAIL("segment too long");
@@ -448,20 +404,7 @@ static void tt_tap_send(struct tt_tap *tap, __u8 flags, __u32 seq,
 	tt_put32(th + 24, tsval);
 	tt_put32(th + 28, tsecr);
 	memset(th + 32, 'E', len);
-	/* Checksum over the pseudo-header and the segment. */
-	memset(pseudo, 0, sizeof(pseudo));
-	memcpy(pseudo, tap->cli, tap->alen);
-	memcpy(pseudo + tap->alen, tap->srv, tap->alen);
-	if (tap->alen == 4) {
-		pseudo[9] = IPPROTO_TCP;
-		tt_put16(pseudo + 10, tlen);
-		sum = tt_csum_add(0, pseudo, 12);
-	} else {
-		tt_put32(pseudo + 32, tlen);
-		pseudo[39] = IPPROTO_TCP;
-		sum = tt_csum_add(0, pseudo, 40);
-	}
-	tt_put16(th + 16, tt_csum_fold(tt_csum_add(sum, th, tlen)));
+	tt_put16(th + 16, tt_tcp_csum(tap->cli, tap->srv, tap->alen, th, tlen));
 
 	memcpy(sll.sll_addr, tap->mac, 6);
 	if (sendto(tap->fd, pkt, hlen + tlen, 0, (struct sockaddr *)&sll,

@@ -85,17 +85,6 @@ static long long tt_now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static uint16_t tt_get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t tt_get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
 /* --- the tap ------------------------------------------------------------ */
 
 /* One TCP segment to or from the server's port, as seen on veth0. */
@@ -138,18 +127,6 @@ static void tt_cap_open(const struct tt_topo *t, struct tt_cap *c)
 		TT_FAIL("no veth0");
 	if (bind(c->fd, (struct sockaddr *)&sll, sizeof(sll)))
 		TT_FAIL("bind AF_PACKET to veth0");
-}
-
-static int tt_port_of(int fd)
-{
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
-		TT_FAIL("getsockname");
-	if (ss.ss_family == AF_INET)
-		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 }
 
 /* An IPv4 or IPv6 packet of @n bytes: a segment of the server's port? */
@@ -222,30 +199,39 @@ static void tt_cap_read(struct tt_cap *c)
 }
 
 /*
+ * The options of @s one by one, from offset *@i (0 to start): the next
+ * one, or NULL at the end of the list or at a malformed length.
+ */
+static const uint8_t *tt_seg_opt_next(const struct tt_seg *s, int *i)
+{
+	const uint8_t *o;
+	int n = s->optlen;
+
+	while (*i < n && s->opt[*i] == 1)
+		(*i)++;
+	o = s->opt + *i;
+	if (*i + 1 >= n || o[0] == 0 || o[1] < 2 || *i + o[1] > n)
+		return NULL;
+	*i += o[1];
+	return o;
+}
+
+/*
  * The option of kind 254 in @s: its length, with its first byte in
  * *data; 0 if there is none.  @exid >= 0: only one with that ExID.
  */
 static int tt_seg_exp(const struct tt_seg *s, int exid, const uint8_t **data)
 {
-	const uint8_t *o = s->opt;
-	int i = 0, n = s->optlen;
+	const uint8_t *o;
+	int i = 0;
 
-	while (i < n && o[i] != 0) {
-		if (o[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
-			return 0;
-		if (o[i] == TT_NOTICE_KIND &&
-		    (exid < 0 ||
-		     (o[i + 1] >= 4 && tt_get16(o + i + 2) == exid))) {
+	while ((o = tt_seg_opt_next(s, &i)))
+		if (o[0] == TT_NOTICE_KIND &&
+		    (exid < 0 || (o[1] >= 4 && tt_get16(o + 2) == exid))) {
 			if (data)
-				*data = o + i;
-			return o[i + 1];
+				*data = o;
+			return o[1];
 		}
-		i += o[i + 1];
-	}
 	return 0;
 }
 
@@ -484,7 +470,6 @@ static long long tt_dump_flags(int ns, uint64_t cookie)
 	static char buf[65536];
 	long long flags = -1;
 	struct nlmsghdr *nlh;
-	struct nlattr *a;
 	int fd, len, family;
 
 	tt_enter(ns);
@@ -492,30 +477,7 @@ static long long tt_dump_flags(int ns, uint64_t cookie)
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
 		TT_FAIL("netlink socket");
 
-	memset(&req, 0, sizeof(req));
-	req.nlh.nlmsg_type = GENL_ID_CTRL;
-	req.nlh.nlmsg_flags = NLM_F_REQUEST;
-	req.genl.cmd = CTRL_CMD_GETFAMILY;
-	req.genl.version = 1;
-	a = (struct nlattr *)req.buf;
-	a->nla_type = CTRL_ATTR_FAMILY_NAME;
-	a->nla_len = NLA_HDRLEN + sizeof(TCPTERM_GENL_NAME);
-	memcpy((char *)a + NLA_HDRLEN, TCPTERM_GENL_NAME,
-	       sizeof(TCPTERM_GENL_NAME));
-	req.nlh.nlmsg_len = NLMSG_LENGTH(GENL_HDRLEN) + NLA_ALIGN(a->nla_len);
-	if (send(fd, &req, req.nlh.nlmsg_len, 0) < 0)
-		TT_FAIL("genl send");
-	len = recv(fd, buf, sizeof(buf), 0);
-	nlh = (struct nlmsghdr *)buf;
-	if (len < (int)NLMSG_LENGTH(GENL_HDRLEN) ||
-	    nlh->nlmsg_type == NLMSG_ERROR)
-		TT_FAIL("genl family %s not found", TCPTERM_GENL_NAME);
-	a = tt_nla_find((char *)NLMSG_DATA(nlh) + GENL_HDRLEN,
-			nlh->nlmsg_len - NLMSG_LENGTH(GENL_HDRLEN),
-			CTRL_ATTR_FAMILY_ID);
-	if (!a)
-		TT_FAIL("no family id");
-	family = *(uint16_t *)((char *)a + NLA_HDRLEN);
+	family = tt_genl_family(fd);
 
 	memset(&req, 0, sizeof(req));
 	req.nlh.nlmsg_type = family;
@@ -747,7 +709,7 @@ TEST_F(notice, negotiated_on_the_wire)
 	TT_NEED_NOTICE(exid);
 	tt_cap_open(&t, c);
 	lsn = tt_notice_listen(&t, v, 1);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	ASSERT_EQ(0, getsockopt(lsn, SOL_TCPTERM, TCPTERM_NOTICE, &val, &len));
 	ASSERT_EQ(1, val);
 	cli = tt_notice_connect(&t, v, lsn, 1);
@@ -787,7 +749,7 @@ static void tt_one_sided(struct __test_metadata *_metadata,
 
 	tt_cap_open(t, c);
 	lsn = tt_notice_listen(t, v, srv_notice);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	cli = tt_notice_connect(t, v, lsn, cli_notice);
 	srv = tt_accept(t, lsn);
 	ASSERT_EQ(0, tt_flags(cli) & TCPTERM_F_NOTICE_OK);
@@ -851,7 +813,7 @@ TEST_F(notice, option_stripped)
 	TT_NEED_NOTICE(exid);
 	tt_cap_open(&t, c);
 	lsn = tt_notice_listen(&t, v, 1);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	cli = tt_notice_connect(&t, v, lsn, 1);
 	srv = tt_accept(&t, lsn);
 	tt_cap_read(c);
@@ -879,7 +841,7 @@ TEST_F(notice, option_stripped)
 	TT_LOG("the SYN's option, at offset %d, becomes NOPs", off);
 
 	tt_cap_open(&t, c);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	cli = tt_notice_connect(&t, v, lsn, 1);
 	srv = tt_accept(&t, lsn);
 	tt_exchange(_metadata, cli, srv);
@@ -924,7 +886,7 @@ TEST_F(notice, notice_on_idle_close)
 	memset(buf, 'q', sizeof(buf));
 	tt_cap_open(&t, c);
 	lsn = tt_notice_listen(&t, v, 1);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	cli = tt_notice_connect(&t, v, lsn, 1);
 	srv = tt_accept(&t, lsn);
 	tt_rsts_get(&t, &r0);
@@ -992,7 +954,7 @@ TEST_F(notice, unread_request_crossed)
 	TT_NEED_NOTICE(exid);
 	tt_cap_open(&t, c);
 	lsn = tt_notice_listen(&t, v, 1);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	cli = tt_notice_connect(&t, v, lsn, 1);
 	srv = tt_accept(&t, lsn);
 	tt_rsts_get(&t, &r0);
@@ -1073,7 +1035,7 @@ TEST_F_TIMEOUT(notice, request_after_close, 60)
 	 * reset would be right but is not what this case is about.
 	 */
 	tt_set_int(lsn, TCPTERM_DRAIN_IDLE_MS, TCPTERM_MS_MAX);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	cli = tt_notice_connect(&t, v, lsn, 1);
 	srv = tt_accept(&t, lsn);
 	tt_exchange(_metadata, cli, srv);
@@ -1156,7 +1118,7 @@ TEST_F(notice, namespace_default)
 	tt_sysctl(t.srv_ns, TT_SYSCTL_NOTICE, "1");
 	tt_cap_open(&t, c);
 	lsn = tt_listen(&t, v, -1);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	cli = tt_connect(&t, v, lsn);
 	srv = tt_accept(&t, lsn);
 	ASSERT_TRUE(tt_flags(cli) & TCPTERM_F_NOTICE_OK);
@@ -1200,64 +1162,24 @@ struct tt_spoof_state {
 	bool srv_seen, cli_seen, srv_ts, cli_ts;
 };
 
-static void tt_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void tt_put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
 static bool tt_seq_after(uint32_t a, uint32_t b)
 {
 	return (int32_t)(a - b) > 0;
-}
-
-static uint32_t tt_csum_add(uint32_t sum, const uint8_t *p, int n)
-{
-	int i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		sum += tt_get16(p + i);
-	if (n & 1)
-		sum += p[n - 1] << 8;
-	return sum;
-}
-
-static uint16_t tt_csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
 }
 
 /* The timestamps option of @s: false if it has none. */
 static bool tt_seg_ts(const struct tt_seg *s, uint32_t *tsval,
 		      uint32_t *tsecr)
 {
-	const uint8_t *o = s->opt;
-	int i = 0, n = s->optlen;
+	const uint8_t *o;
+	int i = 0;
 
-	while (i < n && o[i] != 0) {
-		if (o[i] == 1) {
-			i++;
-			continue;
-		}
-		if (i + 1 >= n || o[i + 1] < 2 || i + o[i + 1] > n)
-			return false;
-		if (o[i] == 8 && o[i + 1] == 10) {
-			*tsval = tt_get32(o + i + 2);
-			*tsecr = tt_get32(o + i + 6);
+	while ((o = tt_seg_opt_next(s, &i)))
+		if (o[0] == 8 && o[1] == 10) {
+			*tsval = tt_get32(o + 2);
+			*tsecr = tt_get32(o + 6);
 			return true;
 		}
-		i += o[i + 1];
-	}
 	return false;
 }
 
@@ -1335,8 +1257,7 @@ static void tt_spoof_send(const struct tt_spoof *sp, uint8_t flags,
 		.sll_halen = 6,
 	};
 	int hlen = sp->alen == 4 ? 20 : 40, tlen = 20 + 20;
-	uint8_t pkt[40 + 40] = { 0 }, *th = pkt + hlen, pseudo[40];
-	uint32_t sum;
+	uint8_t pkt[40 + 40] = { 0 }, *th = pkt + hlen;
 
 	if (sp->alen == 4) {
 		pkt[0] = 0x45;
@@ -1375,19 +1296,7 @@ static void tt_spoof_send(const struct tt_spoof *sp, uint8_t flags,
 	tt_put16(th + 34, exid);
 	tt_put32(th + 36, nseq);
 
-	memset(pseudo, 0, sizeof(pseudo));
-	memcpy(pseudo, sp->srv, sp->alen);
-	memcpy(pseudo + sp->alen, sp->cli, sp->alen);
-	if (sp->alen == 4) {
-		pseudo[9] = IPPROTO_TCP;
-		tt_put16(pseudo + 10, tlen);
-		sum = tt_csum_add(0, pseudo, 12);
-	} else {
-		tt_put32(pseudo + 32, tlen);
-		pseudo[39] = IPPROTO_TCP;
-		sum = tt_csum_add(0, pseudo, 40);
-	}
-	tt_put16(th + 16, tt_csum_fold(tt_csum_add(sum, th, tlen)));
+	tt_put16(th + 16, tt_tcp_csum(sp->srv, sp->cli, sp->alen, th, tlen));
 
 	memcpy(sll.sll_addr, sp->mac, 6);
 	if (sendto(sp->fd, pkt, hlen + tlen, 0, (struct sockaddr *)&sll,
@@ -1509,7 +1418,7 @@ TEST_F(notice, spoofed_notice_ignored)
 	memset(buf, 'q', sizeof(buf));
 	tt_cap_open(&t, c);
 	lsn = tt_notice_listen(&t, v, 1);
-	c->port = tt_port_of(lsn);
+	c->port = tt_port(lsn);
 	cli = tt_notice_connect(&t, v, lsn, 1);
 	srv = tt_accept(&t, lsn);
 	ASSERT_TRUE(tt_flags(cli) & TCPTERM_F_NOTICE_OK);
