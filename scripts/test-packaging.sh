@@ -18,14 +18,14 @@
 #
 # Environment: PACKAGING_OUT (logs and packages, default
 # build/packaging), PACKAGING_SMOKE (the guest's ONLY=, default
-# tcpterm_sockopt:hd_clean), VM_ACCEL and ACCEL_CACHE (scripts/vm.sh),
+# tcpterm_sockopt:hd.ipv4.clean), VM_ACCEL and ACCEL_CACHE (scripts/vm.sh),
 # TESTS (the cases to run).
 set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd -P)
 cd "$top" || exit 1
 out=${PACKAGING_OUT:-$top/build/packaging}
-smoke=${PACKAGING_SMOKE:-tcpterm_sockopt:hd_clean}
+smoke=${PACKAGING_SMOKE:-tcpterm_sockopt:hd.ipv4.clean}
 cache=${TCPTERM_CACHE:-/var/cache/tcpterm}
 marker=$cache/packaging-test.installed
 pkgs=(tcpterm-dkms tcpterm-dev)
@@ -304,6 +304,9 @@ vm_smoke_with_dkms_module() {
 	[ -f "$run/result.log" ] || fail "vm.sh failed: $(tail -n 3 "$tmp/vm.err")"
 	sed 's/^/# guest: /' "$run/result.log" >&3
 	grep -q "^ok 1 selftests: ${smoke%%:*}" "$run/result.log" || fail "${smoke%%:*} did not pass"
+	# A selection that matches no case skips: that proves nothing.
+	grep -qE '^  ok [0-9]+ [^#]*$' "$run/result.log" ||
+		fail "no case of $smoke ran and passed"
 	grep -q '^ok 2 selftests: kernel_log' "$run/result.log" || fail "kernel log check failed"
 	grep -q 'not ok' "$run/result.log" && fail "a case failed"
 	grep -q '^TCPTERM-VM-DONE rc=0' "$run/result.log" || fail "the guest did not finish"
