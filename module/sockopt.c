@@ -46,10 +46,6 @@ static int tcpterm_set_int(struct sock *sk, int optname, int val)
 	struct tcpterm_params init;
 	struct tcpterm_sock *ts;
 
-	if (val < tcpterm_int_range[optname].min ||
-	    val > tcpterm_int_range[optname].max)
-		return -EINVAL;
-
 	lock_sock(sk);
 	if (!tcpterm_prot_can_attach(sk)) {
 		release_sock(sk);
@@ -87,6 +83,10 @@ int tcpterm_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		return -EINVAL;
 	if (copy_from_sockptr(&val, optval, sizeof(val)))
 		return -EFAULT;
+	/* A bad value is EINVAL, before anything that could fail otherwise. */
+	if (val < tcpterm_int_range[optname].min ||
+	    val > tcpterm_int_range[optname].max)
+		return -EINVAL;
 	/*
 	 * The socket's entry will hold the gate; until it exists, this
 	 * call does (the first one on an idle host attaches the hooks).
