@@ -680,21 +680,20 @@ static const struct tcpterm_gate_ops tcpterm_notice_hooks = {
 	.close	= tcpterm_notice_close_hook,
 };
 
-/* A kernel without cgroup BPF has no such function: no notices. */
-static int tcpterm_notice_prepare(void)
+/*
+ * A kernel without cgroup BPF has no such function, and a hook that
+ * cannot be set is no reason to refuse the rest: no notices then.
+ */
+static void tcpterm_notice_prepare(void)
 {
-	int err;
-
 	if (!IS_ENABLED(CONFIG_CGROUP_BPF))
-		return 0;
-	err = tcpterm_hook_prepare(&tcpterm_notice_hook);
-	if (err) {
+		return;
+	if (tcpterm_hook_prepare(&tcpterm_notice_hook)) {
 		pr_warn("no closing notices: TCPTERM_NOTICE fails with EOPNOTSUPP\n");
 		tcpterm_notice_hook.stuck = true;
-		return 0;
+		return;
 	}
 	tcpterm_notice_attach(&tcpterm_notice_hooks);
-	return 0;
 }
 
 static void tcpterm_notice_unprepare(void)
@@ -708,9 +707,7 @@ int tcpterm_hooks_init(void)
 	int err;
 
 	tcpterm_prot_init(&tcpterm_prot_hooks);
-	err = tcpterm_notice_prepare();
-	if (err)
-		return err;
+	tcpterm_notice_prepare();
 	err = tcpterm_hooks_all(tcpterm_gated_hooks, TCPTERM_NGATED,
 				tcpterm_hook_prepare, tcpterm_hook_release);
 	if (err)
